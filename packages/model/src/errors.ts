@@ -1,0 +1,79 @@
+// Stable error codes (APIGOV_ERR_<AREA>_<WHAT>) and the one error class every package throws;
+// the control plane renders it as RFC 9457 problem+json, the CLI as a one-line message.
+
+export const errorCodes = {
+  // request / input
+  APIGOV_ERR_INPUT_MALFORMED: { status: 400, title: 'Malformed input' },
+  APIGOV_ERR_INPUT_INVALID: { status: 422, title: 'Invalid resource' },
+  APIGOV_ERR_INPUT_TOO_LARGE: { status: 413, title: 'Input too large' },
+  APIGOV_ERR_INPUT_UNSUPPORTED_MEDIA: { status: 415, title: 'Unsupported media type' },
+  // auth
+  APIGOV_ERR_AUTH_MISSING_TOKEN: { status: 401, title: 'Authentication required' },
+  APIGOV_ERR_AUTH_INVALID_TOKEN: { status: 401, title: 'Invalid token' },
+  APIGOV_ERR_AUTH_EXPIRED_TOKEN: { status: 401, title: 'Token expired' },
+  APIGOV_ERR_AUTH_FORBIDDEN: { status: 403, title: 'Forbidden' },
+  // resources
+  APIGOV_ERR_RESOURCE_NOT_FOUND: { status: 404, title: 'Not found' },
+  APIGOV_ERR_RESOURCE_CONFLICT: { status: 409, title: 'Already exists' },
+  APIGOV_ERR_RESOURCE_IN_USE: { status: 409, title: 'Resource in use' },
+  APIGOV_ERR_RESOURCE_REFERENCE: { status: 422, title: 'Unknown reference' },
+  APIGOV_ERR_RESOURCE_PRECONDITION: { status: 412, title: 'Precondition failed' },
+  APIGOV_ERR_RESOURCE_PRECONDITION_REQUIRED: { status: 428, title: 'Precondition required' },
+  APIGOV_ERR_IDEMPOTENCY_MISMATCH: { status: 422, title: 'Idempotency key reused with a different request' },
+  // specs
+  APIGOV_ERR_SPEC_PARSE: { status: 422, title: 'OpenAPI document cannot be parsed' },
+  APIGOV_ERR_SPEC_INVALID: { status: 422, title: 'Not a valid OpenAPI document' },
+  APIGOV_ERR_SPEC_UNRESOLVED_REF: { status: 422, title: 'Unresolvable $ref' },
+  APIGOV_ERR_SPEC_REMOTE_REF: { status: 422, title: 'Remote $ref refused' },
+  APIGOV_ERR_SPEC_TOO_LARGE: { status: 413, title: 'OpenAPI document too large' },
+  APIGOV_ERR_SPEC_BREAKING_CHANGE: { status: 409, title: 'Breaking change to a published version' },
+  // lifecycle & governance
+  APIGOV_ERR_LIFECYCLE_TRANSITION: { status: 409, title: 'Lifecycle transition not allowed' },
+  APIGOV_ERR_GOVERNANCE_BLOCKED: { status: 422, title: 'Governance gate refused the publication' },
+  // generic
+  APIGOV_ERR_INTERNAL: { status: 500, title: 'Internal error' },
+  APIGOV_ERR_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** One problem inside a request: a JSON-path-like location and what is wrong there. */
+export interface FieldError {
+  /** e.g. `spec.versions[0].environments.dev.upstream`, or `documents[99].spec.owner` in a bundle */
+  path: string;
+  message: string;
+}
+
+export interface ApigovErrorOptions {
+  errors?: FieldError[];
+  /** Extra machine-readable members for problem+json (e.g. `findings`, `breakingChanges`). */
+  extensions?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class ApigovError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  readonly errors: FieldError[];
+  readonly extensions: Record<string, unknown>;
+
+  constructor(code: ErrorCode, detail: string, options: ApigovErrorOptions = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ApigovError';
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.title = errorCodes[code].title;
+    this.errors = options.errors ?? [];
+    this.extensions = options.extensions ?? {};
+  }
+}
+
+export function isApigovError(e: unknown): e is ApigovError {
+  return e instanceof ApigovError;
+}
+
+/** The stable `type` URI of a problem+json document for an error code. */
+export function problemType(code: ErrorCode): string {
+  return `https://apigov.dev/errors/${code}`;
+}
