@@ -1,1 +1,7 @@
+// Public surface of @apigov/model: resource kinds, validation, lifecycle and error codes.
 export * from './errors.js';
+export * from './names.js';
+export * from './resource.js';
+export * from './kinds.js';
+export * from './lifecycle.js';
+export * from './validate.js';

@@ -1,1 +1,2 @@
-export {};
+// Public surface of @apigov/store.
+export * from './types.js';

@@ -1,0 +1,186 @@
+// The resource kinds of the catalog (Team, User, Environment, Api, Plan, GovernanceRuleset) as strict zod schemas.
+import { z } from 'zod';
+import { contactSchema, dateSchema, emailSchema, resourceName, urlSchema } from './resource.js';
+import { VERSION_KEY_PATTERN } from './names.js';
+import { LIFECYCLE_STATES } from './lifecycle.js';
+
+export const ROLES = ['platform-admin', 'owner', 'member', 'consumer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const VISIBILITIES = ['public', 'internal', 'team-only'] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+export const teamSpec = z
+  .object({
+    displayName: z.string().max(200).optional(),
+    description: z.string().max(4000).optional(),
+    contact: contactSchema.optional(),
+  })
+  .strict();
+
+export const userSpec = z
+  .object({
+    team: resourceName.optional(),
+    role: z.enum(ROLES),
+    displayName: z.string().max(200).optional(),
+    email: emailSchema.optional(),
+  })
+  .strict()
+  .refine((u) => u.role === 'platform-admin' || u.team !== undefined, {
+    message: 'a team is required for roles owner, member and consumer',
+    path: ['team'],
+  });
+
+export const environmentSpec = z
+  .object({
+    displayName: z.string().max(200).optional(),
+    description: z.string().max(4000).optional(),
+    production: z.boolean().default(false),
+    order: z.number().int().min(0).max(1000).default(0),
+    /** Public base URL of this environment's gateway, shown by `describe`. */
+    gatewayUrl: urlSchema.optional(),
+  })
+  .strict();
+
+const versionKeySchema = z.string().regex(VERSION_KEY_PATTERN, { message: 'must be a version key like v1' });
+
+export const routePrefixSchema = z
+  .string()
+  .regex(/^(\/[A-Za-z0-9._~-]+)+$/, { message: "must be a path like /payments/v1 (segments of letters, digits, '.', '_', '~', '-')" })
+  .refine((p) => !p.split('/').includes('..') && !p.split('/').includes('.'), { message: "must not contain '.' or '..' segments" });
+
+export const apiEnvironmentSpec = z
+  .object({
+    upstream: urlSchema.optional(),
+    routePrefix: routePrefixSchema.optional(),
+    state: z.enum(LIFECYCLE_STATES).default('draft'),
+    /** When a deprecated version stops answering (RFC 8594 Sunset). */
+    sunset: dateSchema.optional(),
+    /** The version key that replaces this one (Link rel="successor-version"). */
+    successor: versionKeySchema.optional(),
+  })
+  .strict();
+
+export const apiVersionSpec = z
+  .object({
+    name: versionKeySchema,
+    /** `info.version` of the document, written by register (informational). */
+    revision: z.string().max(100).optional(),
+    /** The bundled OpenAPI document (2.0, 3.0 or 3.1) with only internal $refs. */
+    openapi: z.record(z.string(), z.unknown()),
+    environments: z.record(resourceName, apiEnvironmentSpec).default({}),
+  })
+  .strict();
+
+export const apiSpec = z
+  .object({
+    owner: resourceName,
+    title: z.string().min(1).max(200),
+    description: z.string().max(20000).optional(),
+    tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'must be a lowercase tag' })).max(50).default([]),
+    visibility: z.enum(VISIBILITIES).default('internal'),
+    contact: contactSchema.optional(),
+    versions: z.array(apiVersionSpec).min(1, { message: 'an Api needs at least one version' }),
+  })
+  .strict()
+  .superRefine((api, ctx) => {
+    const seen = new Set<string>();
+    api.versions.forEach((v, i) => {
+      if (seen.has(v.name)) ctx.addIssue({ code: 'custom', path: ['versions', i, 'name'], message: `duplicate version ${v.name}` });
+      seen.add(v.name);
+      for (const [env, e] of Object.entries(v.environments)) {
+        if (e.successor !== undefined && !api.versions.some((o) => o.name === e.successor)) {
+          ctx.addIssue({ code: 'custom', path: ['versions', i, 'environments', env, 'successor'], message: `unknown version ${e.successor}` });
+        }
+        if (e.state !== 'draft' && e.upstream === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['versions', i, 'environments', env, 'upstream'], message: `an upstream URL is required to be ${e.state} in ${env}` });
+        }
+      }
+    });
+  });
+
+export const planSpec = z
+  .object({
+    displayName: z.string().max(200).optional(),
+    description: z.string().max(4000).optional(),
+    rateLimit: z
+      .object({ perSecond: z.number().int().positive().optional(), perMinute: z.number().int().positive().optional() })
+      .strict()
+      .optional(),
+    quota: z
+      .object({ perDay: z.number().int().positive().optional(), perMonth: z.number().int().positive().optional() })
+      .strict()
+      .optional(),
+    approval: z.enum(['auto', 'manual']).default('auto'),
+    /** Environments the plan is offered in; empty means every environment. */
+    environments: z.array(resourceName).default([]),
+  })
+  .strict();
+
+export const GATE_LEVELS = ['error', 'warn', 'never'] as const;
+export type GateLevel = (typeof GATE_LEVELS)[number];
+
+export const governanceRulesetSpec = z
+  .object({
+    description: z.string().max(4000).optional(),
+    /** Severity overrides for lint rules (spectral:oas and apigov house rules); 'off' disables a rule. */
+    rules: z.record(z.string().min(1), z.enum(['error', 'warn', 'info', 'hint', 'off'])).default({}),
+    /** Which finding severity blocks publishing to an environment; `*` matches any environment not listed. */
+    gates: z
+      .array(z.object({ environment: z.union([resourceName, z.literal('*')]), blockOn: z.enum(GATE_LEVELS) }).strict())
+      .default([]),
+    /** Waivers: a rule that does not block one API until the expiry date. */
+    exceptions: z
+      .array(
+        z
+          .object({ rule: z.string().min(1), api: resourceName, version: versionKeySchema.optional(), reason: z.string().min(1).max(1000), expires: dateSchema })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+export type TeamSpec = z.infer<typeof teamSpec>;
+export type UserSpec = z.infer<typeof userSpec>;
+export type EnvironmentSpec = z.infer<typeof environmentSpec>;
+export type ApiEnvironmentSpec = z.infer<typeof apiEnvironmentSpec>;
+export type ApiVersionSpec = z.infer<typeof apiVersionSpec>;
+export type ApiSpec = z.infer<typeof apiSpec>;
+export type PlanSpec = z.infer<typeof planSpec>;
+export type GovernanceRulesetSpec = z.infer<typeof governanceRulesetSpec>;
+
+/** Kinds in dependency order: apply creates in this order and deletes in reverse. */
+export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'Api'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export const specSchemas = {
+  Team: teamSpec,
+  Environment: environmentSpec,
+  User: userSpec,
+  Plan: planSpec,
+  GovernanceRuleset: governanceRulesetSpec,
+  Api: apiSpec,
+} as const;
+
+export interface SpecOf {
+  Team: TeamSpec;
+  Environment: EnvironmentSpec;
+  User: UserSpec;
+  Plan: PlanSpec;
+  GovernanceRuleset: GovernanceRulesetSpec;
+  Api: ApiSpec;
+}
+
+/** URL path segment of each kind in the REST API (`/v1/teams`). */
+export const KIND_PLURALS: Record<Kind, string> = {
+  Team: 'teams',
+  Environment: 'environments',
+  User: 'users',
+  Plan: 'plans',
+  GovernanceRuleset: 'governance-rulesets',
+  Api: 'apis',
+};
+
+export function isKind(k: unknown): k is Kind {
+  return typeof k === 'string' && (KINDS as readonly string[]).includes(k);
+}

@@ -1,0 +1,136 @@
+// The store's contract: what the control plane may ask of the database (PGlite or PostgreSQL).
+import type { AnyResource, Kind, LifecycleState, Visibility } from '@apigov/model';
+
+/** A resource as stored: its declarative part plus server-written bookkeeping. */
+export interface StoredResource<R extends AnyResource = AnyResource> {
+  resource: R;
+  /** Increments on every change; the ETag of the resource. Starts at 1. */
+  resourceVersion: number;
+  createdAt: string; // ISO timestamp
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
+/** What one audit event says; the store adds seq, time, prev_hash and hash. */
+export interface AuditInput {
+  actor: string;
+  action: string; // e.g. 'create', 'update', 'delete', 'publish', 'deprecate', 'retire', 'token.issue', 'apply'
+  kind: string; // target kind (or 'Token', 'Apply')
+  name: string; // target name
+  before: unknown | null;
+  after: unknown | null;
+  requestId: string;
+}
+
+export interface AuditEvent extends AuditInput {
+  seq: number;
+  at: string; // ISO timestamp with ms, UTC
+  prevHash: string; // hex; 64 zeros for the first event
+  hash: string; // hex sha256(prevHash ‖ canonicalJson({seq, at, actor, action, kind, name, before, after, requestId}))
+}
+
+export type AuditVerification =
+  | { ok: true; count: number; lastHash: string }
+  | { ok: false; count: number; seq: number; reason: string };
+
+export interface ListOptions {
+  /** Keyset cursor: return names strictly after this one (ordered by name). */
+  after?: string;
+  limit: number;
+}
+
+/** Who is searching: visibility filters are applied inside the query. */
+export interface SearchViewer {
+  admin: boolean;
+  teams: string[]; // teams whose team-only APIs the viewer may see
+  anonymous: boolean; // anonymous viewers see only `public` APIs
+}
+
+export interface SearchQuery {
+  text?: string; // full text; words are ANDed, each as a prefix
+  team?: string;
+  tag?: string;
+  environment?: string;
+  state?: LifecycleState;
+  viewer: SearchViewer;
+  limit: number;
+  /** Opaque cursor returned by a previous page. */
+  cursor?: string;
+}
+
+export interface SearchHit {
+  name: string;
+  title: string;
+  description?: string;
+  owner: string;
+  tags: string[];
+  visibility: Visibility;
+  /** Every (version, environment, state), e.g. [{version:'v1', environment:'dev', state:'published'}] */
+  states: Array<{ version: string; environment: string; state: LifecycleState }>;
+  rank: number;
+}
+
+export interface SearchPage {
+  items: SearchHit[];
+  nextCursor?: string;
+  total: number;
+}
+
+export interface TokenRecord {
+  user: string;
+  prefix: string; // first 8 chars of the token, for display
+  expiresAt?: string;
+  createdAt: string;
+}
+
+export interface IdempotentResponse {
+  requestHash: string;
+  status: number;
+  body: unknown;
+}
+
+/** Reads and writes inside one transaction. Every mutation appends its audit event through `audit`. */
+export interface StoreTx {
+  get(kind: Kind, name: string): Promise<StoredResource | null>;
+  list(kind: Kind, options?: ListOptions): Promise<StoredResource[]>;
+  /**
+   * Creates or replaces a resource. `expectedVersion`: undefined = no check; 0 = must not exist
+   * (else APIGOV_ERR_RESOURCE_CONFLICT); n = must currently be at version n (else APIGOV_ERR_RESOURCE_PRECONDITION).
+   * Keeps the API search index in step when kind is Api.
+   */
+  put(resource: AnyResource, actor: string, expectedVersion?: number): Promise<StoredResource>;
+  /** Deletes; returns what was deleted or null when absent. Removes the API from the search index. */
+  delete(kind: Kind, name: string): Promise<StoredResource | null>;
+  audit(event: AuditInput): Promise<AuditEvent>;
+  putToken(tokenHash: string, record: TokenRecord): Promise<void>;
+  deleteTokensOf(user: string): Promise<number>;
+  saveIdempotent(key: string, actor: string, response: IdempotentResponse): Promise<void>;
+}
+
+export interface Store {
+  /** 'pglite' or 'postgres' */
+  readonly dialect: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction: all of it commits or none of it does (an exception rolls back). */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  get(kind: Kind, name: string): Promise<StoredResource | null>;
+  list(kind: Kind, options?: ListOptions): Promise<StoredResource[]>;
+  count(kind: Kind): Promise<number>;
+  searchApis(query: SearchQuery): Promise<SearchPage>;
+  findToken(tokenHash: string): Promise<TokenRecord | null>;
+  listTokens(user: string): Promise<TokenRecord[]>;
+  getIdempotent(key: string, actor: string): Promise<IdempotentResponse | null>;
+  /** Newest first when `beforeSeq` given or by default; filters are exact matches. */
+  listAudit(options: { limit: number; beforeSeq?: number; actor?: string; kind?: string; name?: string; action?: string }): Promise<AuditEvent[]>;
+  verifyAudit(): Promise<AuditVerification>;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** PostgreSQL connection string; when absent, PGlite in `dataDir`. */
+  databaseUrl?: string;
+  /** PGlite data directory (default ./.apigov/data); 'memory://' for an in-memory database. */
+  dataDir?: string;
+  /** PostgreSQL schema to use (created if missing); lets tests isolate themselves. Default 'public'. */
+  schema?: string;
+}
