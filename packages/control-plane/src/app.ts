@@ -1,0 +1,59 @@
+// Assembles the control plane's HTTP application: parsers, request ids, authentication, routes and problem+json errors.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { ApigovError } from '@apigov/model';
+import type { Store } from '@apigov/store';
+import { Authenticator, requireSignedIn } from './auth.js';
+import { sendProblem } from './problem.js';
+import { controlPlaneOpenApi } from './openapi.js';
+import { registerApiRoutes } from './routes/apis.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerCatalogRoutes } from './routes/catalog.js';
+import { registerResourceRoutes } from './routes/resources.js';
+
+export interface ControlPlaneOptions {
+  store: Store;
+  /** bootstrap platform-admin token (APIGOV_ADMIN_TOKEN) */
+  adminToken?: string;
+  /** pino logger options, or false */
+  logger?: boolean | { level: string };
+}
+
+/** Request bodies above this are refused before parsing; specs have their own 20 MB limit inside it. */
+export const BODY_LIMIT = 24 * 1024 * 1024;
+
+export async function buildControlPlane(options: ControlPlaneOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    disableRequestLogging: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(h) ? h : randomUUID();
+    },
+  });
+  const deps = { store: options.store, auth: new Authenticator(options.store, options.adminToken) };
+
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.decorateRequest('principal', undefined as never);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    request.principal = await deps.auth.principal(request.headers.authorization);
+  });
+  app.setErrorHandler((err, request, reply) => sendProblem(reply, request, err));
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new ApigovError('APIGOV_ERR_RESOURCE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/v1/openapi.json', async () => controlPlaneOpenApi());
+  app.get('/v1/whoami', async (request) => {
+    requireSignedIn(request.principal);
+    const p = request.principal;
+    return { name: p.name, role: p.role, ...(p.team && { team: p.team }), admin: p.admin };
+  });
+  registerApiRoutes(app, deps);
+  registerResourceRoutes(app, deps);
+  registerCatalogRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,63 @@
+// Bearer-token authentication: tokens are random, stored only as sha256 hashes, and resolve to a principal.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ApigovError, type Role } from '@apigov/model';
+import type { Store } from '@apigov/store';
+
+export interface Principal {
+  /** user name, 'admin' for the bootstrap token, 'anonymous' without a token */
+  name: string;
+  role: Role | 'anonymous';
+  team?: string;
+  admin: boolean;
+  anonymous: boolean;
+}
+
+export const ANONYMOUS: Principal = { name: 'anonymous', role: 'anonymous', admin: false, anonymous: true };
+
+export const TOKEN_PREFIX = 'agv_';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** A new token: `agv_` + 32 random bytes, base64url. */
+export function newToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export class Authenticator {
+  private readonly adminHash?: Buffer;
+
+  constructor(
+    private readonly store: Store,
+    adminToken?: string,
+  ) {
+    if (adminToken !== undefined && adminToken.length > 0) {
+      if (adminToken.length < 16) throw new Error('APIGOV_ADMIN_TOKEN must be at least 16 characters');
+      this.adminHash = Buffer.from(hashToken(adminToken), 'hex');
+    }
+  }
+
+  async principal(authorization: string | undefined): Promise<Principal> {
+    if (authorization === undefined || authorization === '') return ANONYMOUS;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!m) throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'Authorization must be "Bearer <token>"');
+    const hash = hashToken(m[1]);
+    if (this.adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) {
+      return { name: 'admin', role: 'platform-admin', admin: true, anonymous: false };
+    }
+    const record = await this.store.findToken(hash);
+    if (!record) throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid');
+    if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= Date.now()) {
+      throw new ApigovError('APIGOV_ERR_AUTH_EXPIRED_TOKEN', `the token expired at ${record.expiresAt}`);
+    }
+    const user = await this.store.get('User', record.user);
+    if (!user || user.resource.kind !== 'User') throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid');
+    const spec = user.resource.spec;
+    return { name: user.resource.metadata.name, role: spec.role, team: spec.team, admin: spec.role === 'platform-admin', anonymous: false };
+  }
+}
+
+export function requireSignedIn(p: Principal): void {
+  if (p.anonymous) throw new ApigovError('APIGOV_ERR_AUTH_MISSING_TOKEN', 'sign in: send Authorization: Bearer <token>');
+}

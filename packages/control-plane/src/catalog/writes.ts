@@ -1,0 +1,162 @@
+// The one write path every change takes (REST, register, lifecycle actions, apply): visibility, RBAC,
+// references, lifecycle transitions, the breaking-change check, the governance gate, then the write and its audit event.
+import { createHash } from 'node:crypto';
+import {
+  ApigovError,
+  canTransition,
+  canonicalJson,
+  desiredState,
+  isServed,
+  type AnyResource,
+  type ApiSpec,
+  type Kind,
+  type LifecycleState,
+} from '@apigov/model';
+import { findBreakingChanges, type OpenApiDocument } from '@apigov/spec';
+import type { StoredResource, StoreTx } from '@apigov/store';
+import type { Principal } from '../auth.js';
+import { assertCanWrite, canSee } from '../rbac.js';
+import { notFound } from '../problem.js';
+import { assertGatePasses, loadGovernance, type Governance } from './governance.js';
+import { assertNotReferenced, assertReferencesExist } from './references.js';
+
+export interface WriteContext {
+  tx: StoreTx;
+  principal: Principal;
+  requestId: string;
+  /** loaded on first need and shared by every write of one transaction */
+  governance?: Governance;
+}
+
+export type WriteOutcome = 'create' | 'update' | 'unchanged';
+
+export interface WriteOptions {
+  /** If-Match: the resourceVersion the caller last saw; 0 = must not exist yet */
+  expectedVersion?: number;
+  /** audit action; default create/update */
+  action?: string;
+  /** prefix for field paths in errors, e.g. `documents[3].` */
+  prefix?: string;
+}
+
+function documentHash(doc: unknown): string {
+  return createHash('sha256').update(canonicalJson(doc)).digest('hex');
+}
+
+/** What the audit log keeps of a resource: everything but OpenAPI documents, which are replaced by their digest. */
+export function auditView(r: AnyResource | undefined): unknown {
+  if (r === undefined) return null;
+  const d = desiredState(r) as AnyResource;
+  if (d.kind !== 'Api') return d;
+  return {
+    ...d,
+    spec: { ...d.spec, versions: d.spec.versions.map((v) => ({ ...v, openapi: { sha256: documentHash(v.openapi) } })) },
+  };
+}
+
+export function sameDesiredState(a: AnyResource, b: AnyResource): boolean {
+  return canonicalJson(desiredState(a)) === canonicalJson(desiredState(b));
+}
+
+export async function writeResource(ctx: WriteContext, next: AnyResource, options: WriteOptions = {}): Promise<{ stored: StoredResource; outcome: WriteOutcome }> {
+  const { tx, principal } = ctx;
+  const { kind } = next;
+  const name = next.metadata.name;
+  const prefix = options.prefix ?? '';
+  const current = await tx.get(kind, name);
+  if (current && !canSee(principal, current.resource)) {
+    // someone else's team-only API: it does not exist for this caller, and its name is taken
+    throw notFound(`${kind} ${name}`);
+  }
+  if (!current && options.expectedVersion !== undefined && options.expectedVersion > 0) throw notFound(`${kind} ${name}`);
+  if (current && options.expectedVersion !== undefined && options.expectedVersion !== current.resourceVersion) {
+    throw options.expectedVersion === 0
+      ? new ApigovError('APIGOV_ERR_RESOURCE_CONFLICT', `${kind} ${name} already exists`)
+      : new ApigovError('APIGOV_ERR_RESOURCE_PRECONDITION', `${kind} ${name} has changed: If-Match "${options.expectedVersion}" but it is at "${current.resourceVersion}"`);
+  }
+  if (current && sameDesiredState(current.resource, next)) {
+    assertCanWrite(principal, kind, name, current.resource, next);
+    return { stored: current, outcome: 'unchanged' };
+  }
+  assertCanWrite(principal, kind, name, current?.resource, next);
+  await assertReferencesExist(tx, next, prefix);
+  if (next.kind === 'Api') await checkApiChange(ctx, name, current?.resource.kind === 'Api' ? current.resource.spec : undefined, next.spec, prefix);
+  const stored = await tx.put(next, principal.name, options.expectedVersion);
+  await tx.audit({
+    actor: principal.name,
+    action: options.action ?? (current ? 'update' : 'create'),
+    kind,
+    name,
+    before: auditView(current?.resource),
+    after: auditView(next),
+    requestId: ctx.requestId,
+  });
+  return { stored, outcome: current ? 'update' : 'create' };
+}
+
+async function checkApiChange(ctx: WriteContext, api: string, before: ApiSpec | undefined, after: ApiSpec, prefix: string): Promise<void> {
+  for (const [i, v] of after.versions.entries()) {
+    const old = before?.versions.find((o) => o.name === v.name);
+    const wasServed = old !== undefined && Object.values(old.environments).some((e) => isServed(e.state));
+    const docChanged = old !== undefined && documentHash(old.openapi) !== documentHash(v.openapi);
+    if (old && wasServed && docChanged) {
+      const changes = findBreakingChanges(old.openapi as OpenApiDocument, v.openapi as OpenApiDocument);
+      if (changes.length > 0) {
+        throw new ApigovError(
+          'APIGOV_ERR_SPEC_BREAKING_CHANGE',
+          `${api} ${v.name} is published; this document breaks it in ${changes.length} place${changes.length > 1 ? 's' : ''} (first: ${changes[0].message}); publish it as a new major version instead`,
+          { extensions: { breakingChanges: changes }, errors: changes.map((c) => ({ path: `${prefix}spec.versions[${i}].openapi`, message: c.message })) },
+        );
+      }
+    }
+    for (const [env, e] of Object.entries(v.environments)) {
+      const from: LifecycleState = old?.environments[env]?.state ?? 'draft';
+      if (!canTransition(from, e.state)) {
+        throw new ApigovError('APIGOV_ERR_LIFECYCLE_TRANSITION', `${api} ${v.name} in ${env} cannot go from ${from} to ${e.state}`, {
+          errors: [{ path: `${prefix}spec.versions[${i}].environments.${env}.state`, message: `cannot go from ${from} to ${e.state}` }],
+        });
+      }
+      if (e.state === 'published' && (from !== 'published' || docChanged)) {
+        ctx.governance ??= await loadGovernance(ctx.tx);
+        await assertGatePasses(ctx.governance, api, v.name, env, v.openapi as OpenApiDocument);
+      }
+    }
+    if (old) {
+      for (const [env, e] of Object.entries(old.environments)) {
+        if (isServed(e.state) && !(env in v.environments)) {
+          throw new ApigovError('APIGOV_ERR_LIFECYCLE_TRANSITION', `${api} ${v.name} is ${e.state} in ${env}; retire it there before removing the environment`, {
+            errors: [{ path: `${prefix}spec.versions[${i}].environments`, message: `missing ${env}, where the version is ${e.state}` }],
+          });
+        }
+      }
+    }
+  }
+  for (const old of before?.versions ?? []) {
+    const served = Object.entries(old.environments).find(([, e]) => isServed(e.state));
+    if (served && !after.versions.some((v) => v.name === old.name)) {
+      throw new ApigovError('APIGOV_ERR_LIFECYCLE_TRANSITION', `${api} ${old.name} is ${served[1].state} in ${served[0]}; retire it before removing the version`, {
+        errors: [{ path: `${prefix}spec.versions`, message: `missing ${old.name}` }],
+      });
+    }
+  }
+}
+
+export async function deleteResource(ctx: WriteContext, kind: Kind, name: string, options: { expectedVersion?: number; action?: string } = {}): Promise<StoredResource> {
+  const { tx, principal } = ctx;
+  const current = await tx.get(kind, name);
+  if (!current || !canSee(principal, current.resource)) throw notFound(`${kind} ${name}`);
+  assertCanWrite(principal, kind, name, current.resource, undefined);
+  if (options.expectedVersion !== undefined && options.expectedVersion !== current.resourceVersion) {
+    throw new ApigovError('APIGOV_ERR_RESOURCE_PRECONDITION', `${kind} ${name} has changed: If-Match "${options.expectedVersion}" but it is at "${current.resourceVersion}"`);
+  }
+  const r = current.resource;
+  if (r.kind === 'Api' && !principal.admin) {
+    const served = r.spec.versions.flatMap((v) => Object.entries(v.environments).filter(([, e]) => isServed(e.state)).map(([env, e]) => `${v.name} is ${e.state} in ${env}`));
+    if (served.length > 0) throw new ApigovError('APIGOV_ERR_RESOURCE_IN_USE', `Api ${name} is still served (${served.join(', ')}); retire it first`);
+  }
+  await assertNotReferenced(tx, kind, name);
+  await tx.delete(kind, name);
+  if (kind === 'User') await tx.deleteTokensOf(name);
+  await tx.audit({ actor: principal.name, action: options.action ?? 'delete', kind, name, before: auditView(r), after: null, requestId: ctx.requestId });
+  return current;
+}

@@ -1,0 +1,135 @@
+// The control plane's own OpenAPI 3.1 document, served at /v1/openapi.json: every route the server
+// registers is described here (a test holds the two together), resource schemas come from the model's zod schemas.
+import { z } from 'zod';
+import { KIND_PLURALS, KINDS, specSchemas } from '@apigov/model';
+
+interface Operation {
+  summary: string;
+  tags: string[];
+  body?: string; // component schema name
+  bodyTypes?: string[];
+  ok: { status: number; schema?: string; type?: string };
+  query?: string[];
+  write?: boolean;
+}
+
+const problem = { $ref: '#/components/responses/Problem' };
+
+function schemaOf(kind: string, spec: z.ZodType): Record<string, unknown> {
+  const specSchema = z.toJSONSchema(spec, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete specSchema.$schema;
+  return {
+    type: 'object',
+    required: ['apiVersion', 'kind', 'metadata', 'spec'],
+    properties: {
+      apiVersion: { const: 'apigov.dev/v1' },
+      kind: { const: kind },
+      metadata: { $ref: '#/components/schemas/Metadata' },
+      spec: specSchema,
+      status: { $ref: '#/components/schemas/Status' },
+    },
+  };
+}
+
+export function operationsTable(): Record<string, Operation> {
+  const ops: Record<string, Operation> = {
+    'GET /healthz': { summary: 'Liveness', tags: ['meta'], ok: { status: 200 } },
+    'GET /v1/openapi.json': { summary: 'This document', tags: ['meta'], ok: { status: 200 } },
+    'GET /v1/whoami': { summary: 'The caller: name, role, team', tags: ['meta'], ok: { status: 200 } },
+    'POST /v1/apis/register': { summary: 'Register an API or a version from its OpenAPI document', tags: ['apis'], body: 'RegisterRequest', ok: { status: 201, schema: 'Api' }, write: true },
+    'GET /v1/apis/{name}/versions': { summary: "An API's versions and their state per environment", tags: ['apis'], ok: { status: 200 } },
+    'GET /v1/apis/{name}/versions/{version}/openapi': { summary: 'The stored OpenAPI document of a version', tags: ['apis'], ok: { status: 200 } },
+    'POST /v1/apis/{name}/versions/{version}/publish': { summary: 'Publish a version to an environment (runs the governance gate)', tags: ['lifecycle'], body: 'LifecycleRequest', ok: { status: 200, schema: 'Api' }, write: true },
+    'POST /v1/apis/{name}/versions/{version}/deprecate': { summary: 'Deprecate a version (sunset date, successor)', tags: ['lifecycle'], body: 'LifecycleRequest', ok: { status: 200, schema: 'Api' }, write: true },
+    'POST /v1/apis/{name}/versions/{version}/retire': { summary: 'Retire a version', tags: ['lifecycle'], body: 'LifecycleRequest', ok: { status: 200, schema: 'Api' }, write: true },
+    'POST /v1/users/{name}/tokens': { summary: 'Issue a new token for a user (shown once)', tags: ['users'], ok: { status: 201 }, write: true },
+    'GET /v1/search': { summary: 'Full-text catalog search with filters, ranked and paginated', tags: ['catalog'], query: ['q', 'team', 'tag', 'environment', 'state', 'limit', 'cursor'], ok: { status: 200 } },
+    'POST /v1/lint': { summary: 'Lint an OpenAPI document with the governance rules in force', tags: ['catalog'], ok: { status: 200 } },
+    'POST /v1/apply': { summary: 'Apply a bundle of resources in one transaction (dryRun, prune)', tags: ['declarative'], bodyTypes: ['application/yaml', 'application/json'], query: ['dryRun', 'prune'], ok: { status: 200 }, write: true },
+    'GET /v1/export': { summary: 'Every visible resource as multi-document YAML (or JSON)', tags: ['declarative'], query: ['kind'], ok: { status: 200, type: 'application/yaml' } },
+    'GET /v1/audit': { summary: 'Audit events, newest first', tags: ['audit'], query: ['limit', 'before', 'actor', 'kind', 'name', 'action'], ok: { status: 200 } },
+    'GET /v1/audit/verify': { summary: 'Verify the audit hash chain', tags: ['audit'], ok: { status: 200 } },
+  };
+  for (const kind of KINDS) {
+    const base = `/v1/${KIND_PLURALS[kind]}`;
+    ops[`GET ${base}`] = { summary: `List ${kind} resources`, tags: [KIND_PLURALS[kind]], query: ['limit', 'cursor'], ok: { status: 200 } };
+    ops[`POST ${base}`] = { summary: `Create a ${kind}`, tags: [KIND_PLURALS[kind]], body: kind, bodyTypes: ['application/json', 'application/yaml'], ok: { status: 201, schema: kind }, write: true };
+    ops[`GET ${base}/{name}`] = { summary: `Get a ${kind}`, tags: [KIND_PLURALS[kind]], ok: { status: 200, schema: kind } };
+    ops[`PUT ${base}/{name}`] = { summary: `Replace a ${kind} (If-Match)`, tags: [KIND_PLURALS[kind]], body: kind, bodyTypes: ['application/json', 'application/yaml'], ok: { status: 200, schema: kind }, write: true };
+    ops[`DELETE ${base}/{name}`] = { summary: `Delete a ${kind} (If-Match)`, tags: [KIND_PLURALS[kind]], ok: { status: 204 }, write: true };
+  }
+  return ops;
+}
+
+let cached: Record<string, unknown> | undefined;
+
+export function controlPlaneOpenApi(): Record<string, unknown> {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [key, op] of Object.entries(operationsTable())) {
+    const [method, path] = key.split(' ');
+    const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    for (const q of op.query ?? []) params.push({ name: q, in: 'query', required: false, schema: { type: 'string' } });
+    if (op.write && (method === 'PUT' || method === 'DELETE' || path.includes('/versions/'))) params.push({ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } });
+    if (method === 'POST' && op.ok.status === 201) params.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } });
+    const ok: Record<string, unknown> = { description: 'OK' };
+    if (op.ok.status !== 204) ok.content = { [op.ok.type ?? 'application/json']: { schema: op.ok.schema ? { $ref: `#/components/schemas/${op.ok.schema}` } : {} } };
+    const operation: Record<string, unknown> = {
+      operationId: `${method.toLowerCase()}${path.replace(/\{(\w+)\}/g, 'By-$1').split(/[^A-Za-z0-9]+/).map((s) => s.charAt(0).toUpperCase() + s.slice(1)).join('')}`,
+      summary: op.summary,
+      tags: op.tags,
+      ...(params.length > 0 && { parameters: params }),
+      responses: { [String(op.ok.status)]: ok, '4XX': problem, '5XX': problem },
+    };
+    if (op.body || op.bodyTypes) {
+      const schema = op.body ? { $ref: `#/components/schemas/${op.body}` } : {};
+      operation.requestBody = { required: true, content: Object.fromEntries((op.bodyTypes ?? ['application/json']).map((t) => [t, { schema }])) };
+    }
+    if (path === '/healthz' || path === '/v1/openapi.json') operation.security = [];
+    (paths[path] ??= {})[method.toLowerCase()] = operation;
+  }
+  const schemas: Record<string, unknown> = {
+    Metadata: {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' }, labels: { type: 'object', additionalProperties: { type: 'string' } }, annotations: { type: 'object', additionalProperties: { type: 'string' } } },
+    },
+    Status: { type: 'object', readOnly: true, properties: { resourceVersion: { type: 'integer' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' }, createdBy: { type: 'string' }, updatedBy: { type: 'string' }, gatewayUrls: { type: 'object' } } },
+    RegisterRequest: {
+      type: 'object',
+      required: ['name', 'spec'],
+      properties: {
+        name: { type: 'string' }, team: { type: 'string' }, version: { type: 'string' },
+        spec: { oneOf: [{ type: 'string' }, { type: 'object', required: ['entry', 'files'], properties: { entry: { type: 'string' }, files: { type: 'object', additionalProperties: { type: 'string' } } } }] },
+        upstreams: { type: 'object', additionalProperties: { type: 'string' } }, visibility: { enum: ['public', 'internal', 'team-only'] },
+        title: { type: 'string' }, description: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    LifecycleRequest: { type: 'object', properties: { environment: { type: 'string' }, upstream: { type: 'string' }, routePrefix: { type: 'string' }, sunset: { type: 'string' }, successor: { type: 'string' } } },
+    Problem: {
+      type: 'object',
+      required: ['type', 'title', 'status', 'detail', 'code', 'requestId'],
+      properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, code: { type: 'string' }, requestId: { type: 'string' }, errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } },
+    },
+  };
+  for (const kind of KINDS) schemas[kind] = schemaOf(kind, specSchemas[kind] as z.ZodType);
+  cached = {
+    openapi: '3.1.0',
+    info: {
+      title: 'apigov control plane',
+      version: '1.0.0',
+      description: 'Catalog, lifecycle, governance and audit of apigov. Errors are application/problem+json (RFC 9457) with a stable code.',
+      contact: { name: 'apigov', url: 'https://apigov.dev' },
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A user token or the bootstrap admin token' } },
+      schemas,
+      responses: { Problem: { description: 'An error', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } } },
+    },
+  };
+  return cached;
+}

@@ -1,0 +1,63 @@
+// Renders every error the control plane can raise as RFC 9457 problem+json with a stable code and the request id.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ApigovError, errorCodes, problemType, type ErrorCode } from '@apigov/model';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId: string;
+  errors?: Array<{ path: string; message: string }>;
+  [extension: string]: unknown;
+}
+
+export function toProblem(err: unknown, requestId: string): Problem {
+  const e = normalise(err);
+  const body: Problem = {
+    ...e.extensions,
+    type: problemType(e.code),
+    title: e.title,
+    status: e.status,
+    detail: e.message,
+    code: e.code,
+    requestId,
+  };
+  if (e.errors.length > 0) body.errors = e.errors;
+  return body;
+}
+
+/** Maps framework and library errors onto our codes; anything unknown becomes an internal error without internals. */
+function normalise(err: unknown): ApigovError {
+  if (err instanceof ApigovError) return err;
+  const fe = err as Partial<FastifyError> & { type?: string };
+  switch (fe?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApigovError('APIGOV_ERR_INPUT_TOO_LARGE', 'request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApigovError('APIGOV_ERR_INPUT_UNSUPPORTED_MEDIA', 'unsupported content-type; send application/json or application/yaml');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApigovError('APIGOV_ERR_INPUT_MALFORMED', 'request body is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApigovError('APIGOV_ERR_INPUT_MALFORMED', `malformed JSON body: ${fe.message ?? ''}`.trim());
+  }
+  if (err instanceof SyntaxError) return new ApigovError('APIGOV_ERR_INPUT_MALFORMED', `malformed JSON body: ${err.message}`);
+  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new ApigovError('APIGOV_ERR_INPUT_MALFORMED', fe.message ?? 'bad request');
+  }
+  return new ApigovError('APIGOV_ERR_INTERNAL', 'internal error; the request id identifies it in the server log');
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: unknown): FastifyReply {
+  const problem = toProblem(err, String(request.id));
+  if (problem.status >= 500) request.log.error({ err }, 'request failed');
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+export function notFound(what: string): ApigovError {
+  return new ApigovError('APIGOV_ERR_RESOURCE_NOT_FOUND', `${what} not found`);
+}
+
+export { errorCodes };

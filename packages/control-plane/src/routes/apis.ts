@@ -1,0 +1,57 @@
+// API-specific REST: register from a spec, versions, the stored OpenAPI document, and lifecycle actions.
+import type { FastifyInstance } from 'fastify';
+import { versionKey } from '@apigov/model';
+import { requireSignedIn } from '../auth.js';
+import { changeLifecycle, parseLifecycleRequest, type LifecycleAction } from '../catalog/lifecycle-actions.js';
+import { parseRegisterRequest, registerApi } from '../catalog/register.js';
+import { ifMatch, inTransaction, type Deps } from '../http.js';
+import { notFound } from '../problem.js';
+import { canSee } from '../rbac.js';
+import { environmentIndex, etag, render } from '../render.js';
+import { idempotencyKey, replayIdempotent, requestHash } from './resources.js';
+
+export function registerApiRoutes(app: FastifyInstance, deps: Deps): void {
+  app.post('/v1/apis/register', async (request, reply) => {
+    requireSignedIn(request.principal);
+    const key = idempotencyKey(request);
+    if (await replayIdempotent(deps, request, reply, key)) return reply;
+    const req = parseRegisterRequest(request.body);
+    const envs = await environmentIndex(deps.store);
+    const { stored, created, body } = await inTransaction(deps, request, async (ctx) => {
+      const r = await registerApi(ctx, req);
+      const body = { ...render(r.stored, envs), findings: r.findings };
+      if (key !== undefined) await ctx.tx.saveIdempotent(key, ctx.principal.name, { requestHash: requestHash(request), status: r.created ? 201 : 200, body });
+      return { ...r, body };
+    });
+    return reply.code(created ? 201 : 200).header('etag', etag(stored)).send(body);
+  });
+
+  const visibleApi = async (principal: Parameters<typeof canSee>[0], name: string) => {
+    const s = await deps.store.get('Api', name);
+    if (!s || s.resource.kind !== 'Api' || !canSee(principal, s.resource)) throw notFound(`Api ${name}`);
+    return { stored: s, spec: s.resource.spec };
+  };
+
+  app.get<{ Params: { name: string } }>('/v1/apis/:name/versions', async (request) => {
+    const { spec } = await visibleApi(request.principal, request.params.name);
+    return { items: spec.versions.map((v) => ({ name: v.name, revision: v.revision, environments: v.environments })) };
+  });
+
+  app.get<{ Params: { name: string; version: string } }>('/v1/apis/:name/versions/:version/openapi', async (request) => {
+    const { spec } = await visibleApi(request.principal, request.params.name);
+    const key = versionKey(request.params.version);
+    const v = spec.versions.find((x) => x.name === key);
+    if (!v) throw notFound(`version ${request.params.version} of Api ${request.params.name}`);
+    return v.openapi;
+  });
+
+  for (const action of ['publish', 'deprecate', 'retire'] as const satisfies readonly LifecycleAction[]) {
+    app.post<{ Params: { name: string; version: string } }>(`/v1/apis/:name/versions/:version/${action}`, async (request, reply) => {
+      requireSignedIn(request.principal);
+      const body = parseLifecycleRequest(action, request.body);
+      const expected = ifMatch(request);
+      const stored = await inTransaction(deps, request, (ctx) => changeLifecycle(ctx, request.params.name, request.params.version, action, body, expected));
+      return reply.header('etag', etag(stored)).send(render(stored, await environmentIndex(deps.store)));
+    });
+  }
+}
