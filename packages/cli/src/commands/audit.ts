@@ -1,0 +1,57 @@
+// `apigov audit` and `apigov audit verify`: the audit trail, newest first (GET /v1/audit), and a check
+// of its hash chain (GET /v1/audit/verify).
+import type { Command } from 'commander';
+import { auditEvents, verifyAudit } from '../api.js';
+import { kindOption, outputOption, positiveInt, type OutputOptions } from '../options.js';
+import { emit, renderTable } from '../output.js';
+import type { Session } from '../session.js';
+
+interface AuditOptions extends OutputOptions {
+  limit?: number;
+  actor?: string;
+  kind?: string;
+  name?: string;
+  action?: string;
+}
+
+export function registerAuditCommands(program: Command, session: Session): void {
+  const audit = program
+    .command('audit')
+    .description('list audit events, newest first')
+    .option('--limit <n>', 'at most this many events (1-500, default 50)', positiveInt(500))
+    .option('--actor <name>', 'only events by this user')
+    .option('--kind <kind>', 'only events on this kind', kindOption)
+    .option('--name <name>', 'only events on resources with this name')
+    .option('--action <action>', 'only this action')
+    .addOption(outputOption())
+    .action(
+      session.action(async (opts: AuditOptions) => {
+        const items = await auditEvents(await session.client(), {
+          limit: opts.limit,
+          actor: opts.actor,
+          kind: opts.kind,
+          name: opts.name,
+          action: opts.action,
+        });
+        emit(opts.output, items, () =>
+          items.length === 0
+            ? 'No audit events found.\n'
+            : renderTable(['seq', 'time', 'actor', 'action', 'kind', 'name'], items.map((e) => [e.seq, e.at, e.actor, e.action, e.kind, e.name])),
+        );
+      }),
+    );
+
+  audit
+    .command('verify')
+    .description("check the audit trail's hash chain; exit 1 if it is broken")
+    .addOption(outputOption())
+    .action(
+      session.action(async (opts: OutputOptions) => {
+        const result = await verifyAudit(await session.client());
+        emit(opts.output, result, () =>
+          result.ok ? `audit chain verified: ${result.count} events\n` : `audit chain BROKEN at seq ${result.seq}: ${result.reason}\n`,
+        );
+        return result.ok ? 0 : 1;
+      }),
+    );
+}

@@ -1,0 +1,125 @@
+// `apigov login`, `apigov config` and `apigov env`: saving a verified control plane + token as a
+// context, showing which one is in use and who you are there, listing and switching contexts.
+import { InvalidArgumentError, type Command } from 'commander';
+import { whoami, type Whoami } from '../api.js';
+import { configPath, DEFAULT_CONTEXT, loadConfig, normaliseUrl, saveConfig } from '../config.js';
+import { usageError } from '../errors.js';
+import { ControlPlaneClient } from '../http.js';
+import { outputOption, urlOption, type OutputOptions } from '../options.js';
+import { emit, renderFields, renderTable, writeOut } from '../output.js';
+import type { Session } from '../session.js';
+
+function contextName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value)) throw new InvalidArgumentError('must be letters, digits, ".", "_" or "-".');
+  return value;
+}
+
+function describeWho(me: Whoami): string {
+  const parts = [me.role, me.team === undefined ? undefined : `team ${me.team}`, me.admin ? 'admin' : undefined].filter(Boolean);
+  return `${me.name} (${parts.join(', ')})`;
+}
+
+export function registerContextCommands(program: Command, session: Session): void {
+  program
+    .command('login')
+    .description('check a token against a control plane (GET /v1/whoami), save it as a context and make it current')
+    .requiredOption('--url <url>', 'control plane base URL, e.g. http://127.0.0.1:4000', urlOption)
+    .requiredOption('--token <token>', 'bearer token')
+    .option('--context <name>', 'name of the context to save', contextName, DEFAULT_CONTEXT)
+    .addOption(outputOption())
+    .action(
+      session.action(async (opts: OutputOptions & { url: string; token: string; context: string }) => {
+        const url = normaliseUrl(opts.url);
+        const me = await whoami(new ControlPlaneClient(url, opts.token));
+        const path = configPath(session.env);
+        const config = await loadConfig(path);
+        config.contexts[opts.context] = { url, token: opts.token };
+        config.current = opts.context;
+        await saveConfig(config, path);
+        emit(opts.output, { context: opts.context, url, configFile: path, whoami: me }, () =>
+          `Logged in to ${url} as ${describeWho(me)}.\nContext '${opts.context}' saved in ${path} and is now current.\n`,
+        );
+      }),
+    );
+
+  const config = program
+    .command('config')
+    .description('show the control plane in use (context, URL, where they come from) and who you are there')
+    .addOption(outputOption())
+    .action(
+      session.action(async (opts: OutputOptions) => {
+        const path = configPath(session.env);
+        const target = await session.target();
+        const local = {
+          configFile: path,
+          context: target.context,
+          url: target.url,
+          urlFrom: target.urlFrom,
+          tokenFrom: target.tokenFrom,
+        };
+        const fields: Array<[string, string | undefined]> = [
+          ['config file', path],
+          ['context', target.context ?? '(none)'],
+          ['url', target.urlFrom === 'APIGOV_URL' ? `${target.url} (from APIGOV_URL)` : target.url],
+          ['token', target.tokenFrom === 'none' ? '(none)' : target.tokenFrom === 'APIGOV_TOKEN' ? 'from APIGOV_TOKEN' : 'from context'],
+        ];
+        let me: Whoami;
+        try {
+          me = await whoami(await session.client());
+        } catch (e) {
+          if (opts.output === 'table') writeOut(renderFields(fields));
+          throw e;
+        }
+        emit(opts.output, { ...local, whoami: me }, () =>
+          renderFields([...fields, ['user', me.name], ['role', me.role], ['team', me.team ?? '-'], ['admin', me.admin ? 'yes' : 'no']]),
+        );
+      }),
+    );
+
+  config
+    .command('set-url')
+    .description('change the URL of a context (default: the current one)')
+    .argument('<url>', 'control plane base URL', urlOption)
+    .option('--context <name>', 'context to change', contextName)
+    .addOption(outputOption())
+    .action(
+      session.action(async (url: string, opts: OutputOptions & { context?: string }) => {
+        const path = configPath(session.env);
+        const cfg = await loadConfig(path);
+        const name = opts.context ?? cfg.current;
+        if (name === undefined) throw usageError('no current context: give --context NAME or run `apigov login`');
+        const normalised = normaliseUrl(url);
+        cfg.contexts[name] = { ...cfg.contexts[name], url: normalised };
+        cfg.current ??= name;
+        await saveConfig(cfg, path);
+        emit(opts.output, { context: name, url: normalised }, () => `Context '${name}' now points at ${normalised}.\n`);
+      }),
+    );
+
+  program
+    .command('env')
+    .description('list contexts, or make NAME the current one')
+    .argument('[name]', 'context to switch to')
+    .addOption(outputOption())
+    .action(
+      session.action(async (name: string | undefined, opts: OutputOptions) => {
+        const path = configPath(session.env);
+        const cfg = await loadConfig(path);
+        const names = Object.keys(cfg.contexts).sort();
+        if (name === undefined) {
+          const rows = names.map((n) => ({ name: n, url: cfg.contexts[n].url, current: n === cfg.current }));
+          emit(opts.output, rows, () =>
+            rows.length === 0
+              ? 'No contexts yet: run `apigov login --url URL --token TOKEN`.\n'
+              : renderTable(['current', 'name', 'url'], rows.map((r) => [r.current ? '*' : '', r.name, r.url])),
+          );
+          return;
+        }
+        const ctx = cfg.contexts[name];
+        if (ctx === undefined) throw usageError(`unknown context '${name}'${names.length ? `; known: ${names.join(', ')}` : '; run `apigov login` first'}`);
+        cfg.current = name;
+        await saveConfig(cfg, path);
+        emit(opts.output, { name, url: ctx.url, current: true }, () => `Switched to context '${name}' (${ctx.url}).\n`);
+      }),
+    );
+}

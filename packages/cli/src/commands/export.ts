@@ -1,0 +1,26 @@
+// `apigov export`: every resource the caller may see, as the multi-document YAML `apply` accepts
+// (GET /v1/export); `-o json` prints `{documents}` instead.
+import type { Command } from 'commander';
+import { exportJson, exportYaml } from '../api.js';
+import { kindOption, outputOption, type OutputOptions } from '../options.js';
+import { renderData, writeOut } from '../output.js';
+import type { Session } from '../session.js';
+
+export function registerExportCommand(program: Command, session: Session): void {
+  program
+    .command('export')
+    .description('print every resource you can see as multi-document YAML (the output format is YAML unless -o json)')
+    .option('--kind <kind>', 'only this kind (Team, Environment, User, Plan, GovernanceRuleset, Api)', kindOption)
+    .addOption(outputOption())
+    .action(
+      session.action(async (opts: OutputOptions & { kind?: string }) => {
+        const cp = await session.client();
+        if (opts.output === 'json') {
+          writeOut(renderData('json', await exportJson(cp, opts.kind)));
+          return;
+        }
+        const text = await exportYaml(cp, opts.kind);
+        writeOut(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+      }),
+    );
+}

@@ -1,0 +1,69 @@
+// Options and value parsers shared by several commands: `-o, --output`, positive integers, version
+// keys, `ENV=URL` pairs, URLs and kind names. Bad values become commander usage errors (exit 2).
+import { InvalidArgumentError, Option } from 'commander';
+import { KINDS, KIND_PLURALS, NAME_PATTERN, NAME_RULE, versionKey, type Kind } from '@apigov/model';
+import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
+
+export interface OutputOptions {
+  output: OutputFormat;
+}
+
+export function outputOption(): Option {
+  return new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table');
+}
+
+export function positiveInt(max: number): (value: string) => number {
+  return (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new InvalidArgumentError(`must be an integer from 1 to ${max}.`);
+    return Number(value);
+  };
+}
+
+export function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a non-negative integer.');
+  return Number(value);
+}
+
+/** `1`, `v1`, `1.2.0` → `v1`. */
+export function versionOption(value: string): string {
+  const key = versionKey(value);
+  if (key === undefined) throw new InvalidArgumentError('must be a version like v1, 1 or 1.2.0.');
+  return key;
+}
+
+export function urlOption(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be an absolute http(s) URL.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('must be an absolute http(s) URL.');
+  return value;
+}
+
+export function nameOption(value: string): string {
+  if (!NAME_PATTERN.test(value)) throw new InvalidArgumentError(`must be ${NAME_RULE}.`);
+  return value;
+}
+
+/** Repeatable `--upstream ENV=URL`. */
+export function collectUpstream(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const eq = value.indexOf('=');
+  const env = value.slice(0, eq);
+  if (eq < 1 || !NAME_PATTERN.test(env)) throw new InvalidArgumentError('must be ENV=URL, e.g. dev=http://127.0.0.1:4100.');
+  return { ...previous, [env]: urlOption(value.slice(eq + 1)) };
+}
+
+/** Repeatable string option. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A kind as users write it (`Api`, `api`, `apis`, `governance-rulesets`) → its Kind name (`Api`). */
+export function kindOption(value: string): Kind {
+  const v = value.toLowerCase();
+  const kind = KINDS.find((k) => k.toLowerCase() === v || KIND_PLURALS[k] === v);
+  if (kind === undefined) throw new InvalidArgumentError(`must be one of ${KINDS.join(', ')}.`);
+  return kind;
+}
