@@ -1,1 +1,9 @@
-export {};
+// Public surface of @apigov/spec: load and bundle OpenAPI documents, lint them (spectral:oas + apigov:house),
+// find breaking changes between versions, list operations.
+export type { OpenApiDocument, SpecFormat, Severity } from './types.js';
+export { loadSpec, DEFAULT_MAX_SPEC_BYTES, type SpecSource, type LoadedSpec, type LoadOptions } from './load.js';
+export { lintSpec, lintRuleNames, type LintFinding, type LintOptions, type LintInput } from './lint.js';
+export { houseRules, type HouseRule } from './house-rules.js';
+export { findBreakingChanges, type BreakingChange } from './breaking.js';
+export { listOperations, type OperationSummary } from './operations.js';
+export { majorOf } from './version.js';
