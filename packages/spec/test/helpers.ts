@@ -67,3 +67,10 @@ export function dig(value: unknown, ...keys: string[]): unknown {
   }
   return node;
 }
+
+/** 1-based number of the first line of `text` that contains `needle`. */
+export function lineOf(text: string, needle: string): number {
+  const index = text.split('\n').findIndex((line) => line.includes(needle));
+  if (index === -1) throw new Error(`'${needle}' not found`);
+  return index + 1;
+}
