@@ -19,6 +19,13 @@ export interface ControlPlaneOptions {
   logger?: boolean | { level: string };
 }
 
+const servedRoutes = new WeakMap<FastifyInstance, string[]>();
+
+/** Every `METHOD /path` the application serves (path parameters as `{name}`), for holding against its OpenAPI document. */
+export function routesOf(app: FastifyInstance): string[] {
+  return [...(servedRoutes.get(app) ?? [])];
+}
+
 /** Request bodies above this are refused before parsing; specs have their own 20 MB limit inside it. */
 export const BODY_LIMIT = 24 * 1024 * 1024;
 
@@ -32,6 +39,11 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(h) ? h : randomUUID();
     },
+  });
+  const served: string[] = [];
+  servedRoutes.set(app, served);
+  app.addHook('onRoute', (route) => {
+    for (const m of [route.method].flat()) if (m !== 'HEAD') served.push(`${m} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
   });
   const deps = { store: options.store, auth: new Authenticator(options.store, options.adminToken) };
 

@@ -46,7 +46,13 @@ export const urlSchema = z.string().url({ message: 'must be an absolute URL' }).
 export const dateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/, { message: 'must be a date (YYYY-MM-DD) or RFC 3339 timestamp' })
-  .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be a real calendar date' });
+  .refine(isRealDate, { message: 'must be a real calendar date' });
+
+function isRealDate(s: string): boolean {
+  const [y, m, d] = s.slice(0, 10).split('-').map(Number);
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d && !Number.isNaN(Date.parse(s));
+}
 
 export const contactSchema = z
   .object({ name: z.string().max(200).optional(), email: emailSchema.optional(), url: urlSchema.optional() })

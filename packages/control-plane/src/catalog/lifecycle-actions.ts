@@ -1,6 +1,6 @@
 // Publish, deprecate and retire: lifecycle moves of one API version in one or every environment,
 // expressed as a change to the Api resource so they share the write path with apply.
-import { ApigovError, parseResource, versionKey, type ApiEnvironmentSpec, type ApiSpec, type FieldError, type LifecycleState } from '@apigov/model';
+import { ApigovError, dateSchema, parseResource, urlSchema, versionKey, type ApiEnvironmentSpec, type ApiSpec, type FieldError, type LifecycleState } from '@apigov/model';
 import type { StoredResource } from '@apigov/store';
 import { notFound } from '../problem.js';
 import { canSee } from '../rbac.js';
@@ -33,6 +33,15 @@ export function parseLifecycleRequest(action: LifecycleAction, body: unknown): L
   for (const k of allowed[action]) if (b[k] !== undefined && typeof b[k] !== 'string') throw invalid(k, 'must be a string');
   if (action === 'publish' && b.environment === undefined) throw invalid('environment', 'is required');
   if (action === 'deprecate' && b.sunset === undefined) throw invalid('sunset', 'is required (YYYY-MM-DD)');
+  if (b.sunset !== undefined) {
+    const d = dateSchema.safeParse(b.sunset);
+    if (!d.success) throw invalid('sunset', d.error.issues[0].message);
+  }
+  if (b.upstream !== undefined) {
+    const u = urlSchema.safeParse(b.upstream);
+    if (!u.success) throw invalid('upstream', u.error.issues[0].message);
+  }
+  if (b.successor !== undefined && versionKey(b.successor as string) === undefined) throw invalid('successor', 'must name a version, like v2');
   return b as LifecycleRequest;
 }
 
