@@ -22,6 +22,8 @@ export interface BundleInput {
 interface Target {
   file: string;
   tokens: string[];
+  /** A `#name` anchor reference in the entry: kept as written, not checked. */
+  anchor?: boolean;
 }
 
 interface Issue {
@@ -75,6 +77,11 @@ class Bundler {
     const hash = ref.indexOf('#');
     const filePart = hash === -1 ? ref : ref.slice(0, hash);
     const fragment = hash === -1 ? '' : ref.slice(hash + 1);
+    if (fragment !== '' && !fragment.startsWith('/')) {
+      // a plain-name fragment (`#pet`, a JSON Schema $anchor): only meaningful inside its own document
+      if (filePart === '' && from === this.input.entry) return { file: from, tokens: [], anchor: true };
+      throw new RefError('APIGOV_ERR_SPEC_UNRESOLVED_REF', `'#${fragment}' is not a JSON Pointer; $anchor references are only supported inside the entry document`);
+    }
     const tokens = decodePointer(fragment);
     if (filePart === '') return { file: from, tokens };
     if (/^(https?:)?\/\//i.test(filePart)) {
@@ -169,7 +176,7 @@ class Bundler {
     try {
       target = this.locate(ref, file);
       if (target.file === this.input.entry) {
-        this.resolve(target); // validate only: refs into the entry stay internal refs
+        if (!target.anchor) this.resolve(target); // validate only: refs into the entry stay internal refs
         return { $ref: file === this.input.entry ? ref : encodePointer(target.tokens), ...siblings };
       }
       const key = `${target.file}#${encodePointer(target.tokens)}`;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lintSpec } from '../src/lint.js';
 import { loadSpec } from '../src/load.js';
 import { listOperations } from '../src/operations.js';
 import { dig, expectApigovError, fixture, fixtureFiles, refsIn } from './helpers.js';
@@ -158,6 +159,40 @@ describe('loadSpec on a multi-file bundle', () => {
     expect(dig(pet, 'properties', 'owner', 'properties', 'pets', 'items')).toEqual({ $ref: petRef });
     expect(dig(pet, 'properties', 'kind')).toEqual({ $ref: '#/components/schemas/Local' });
     expect(() => JSON.stringify(spec.document)).not.toThrow();
+  });
+
+  it('writes refs to templated paths as valid JSON Pointers that Spectral resolves', async () => {
+    const spec = await loadSpec({
+      entry: 'openapi.yaml',
+      files: {
+        'openapi.yaml': [
+          'openapi: 3.1.0',
+          'info: {title: t, version: "1"}',
+          'paths:',
+          '  /pets/{id}:',
+          '    get:',
+          '      parameters: [{name: id, in: path, required: true, schema: {type: string}}]',
+          '      responses:',
+          '        "200": {description: ok, content: {application/json: {schema: {$ref: "pet.yaml"}}}}',
+          '  /pets:',
+          '    get:',
+          '      responses:',
+          '        "200": {description: ok, content: {application/json: {schema: {type: array, items: {$ref: "pet.yaml"}}}}}',
+          'components:',
+          '  schemas:',
+          '    Name: {$anchor: name, type: string}',
+          '    Alias: {$ref: "#name"}',
+        ].join('\n'),
+        'pet.yaml': 'type: object\nproperties:\n  name: {type: string}\n',
+      },
+    });
+    expect(dig(spec.document, 'paths', '/pets', 'get', 'responses', '200', 'content', 'application/json', 'schema', 'items')).toEqual({
+      $ref: '#/paths/~1pets~1%7Bid%7D/get/responses/200/content/application~1json/schema',
+    });
+    expect(dig(spec.document, 'components', 'schemas', 'Alias')).toEqual({ $ref: '#name' }); // $anchor refs are kept as written
+    const findings = await lintSpec({ document: spec.document });
+    // the percent-encoded pointer resolves; only the $anchor ref is unknown to Spectral
+    expect(findings.filter((f) => f.rule === 'invalid-ref').map((f) => f.message)).toEqual(["'#name' JSON pointer is invalid"]);
   });
 });
 
