@@ -67,3 +67,11 @@ export function kindOption(value: string): Kind {
   if (kind === undefined) throw new InvalidArgumentError(`must be one of ${KINDS.join(', ')}.`);
   return kind;
 }
+
+/** A comma-separated list of kinds (`Team,Api`) → `Team,Api` with each name normalised. */
+export function kindsOption(value: string): string {
+  return value
+    .split(',')
+    .map((k) => kindOption(k.trim()))
+    .join(',');
+}

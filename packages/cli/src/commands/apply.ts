@@ -6,6 +6,7 @@ import { CliError } from '../errors.js';
 import { loadResourceDocuments, type SourcedDocument } from '../documents.js';
 import { outputOption, type OutputOptions } from '../options.js';
 import { emit, renderTable } from '../output.js';
+import { withProgress } from '../progress.js';
 import type { Session } from '../session.js';
 
 const OUTCOMES = ['created', 'updated', 'unchanged', 'deleted'] as const;
@@ -66,7 +67,7 @@ async function run(session: Session, target: string, options: { dryRun: boolean;
   const docs = await loadResourceDocuments(target);
   const cp = await session.client();
   try {
-    return await applyDocuments(cp, docs.map((d) => d.document), options);
+    return await withProgress(`applying ${docs.length} documents`, applyDocuments(cp, docs.map((d) => d.document), options));
   } catch (e) {
     throw locate(e, docs);
   }

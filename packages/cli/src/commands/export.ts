@@ -2,7 +2,7 @@
 // (GET /v1/export); `-o json` prints `{documents}` instead.
 import type { Command } from 'commander';
 import { exportJson, exportYaml } from '../api.js';
-import { kindOption, outputOption, type OutputOptions } from '../options.js';
+import { kindsOption, outputOption, type OutputOptions } from '../options.js';
 import { renderData, writeOut } from '../output.js';
 import type { Session } from '../session.js';
 
@@ -10,7 +10,7 @@ export function registerExportCommand(program: Command, session: Session): void 
   program
     .command('export')
     .description('print every resource you can see as multi-document YAML (the output format is YAML unless -o json)')
-    .option('--kind <kind>', 'only this kind (Team, Environment, User, Plan, GovernanceRuleset, Api)', kindOption)
+    .option('--kind <kinds>', 'only these kinds, comma-separated (Team, Environment, User, Plan, GovernanceRuleset, Api)', kindsOption)
     .addOption(outputOption())
     .action(
       session.action(async (opts: OutputOptions & { kind?: string }) => {

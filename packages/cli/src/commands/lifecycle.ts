@@ -7,6 +7,7 @@ import { CliError, usageError } from '../errors.js';
 import { findingsTable } from '../findings.js';
 import { nameOption, outputOption, urlOption, versionOption, type OutputOptions } from '../options.js';
 import { emit, renderData, writeOut } from '../output.js';
+import { withProgress } from '../progress.js';
 import type { ControlPlaneClient } from '../http.js';
 import type { Session } from '../session.js';
 
@@ -72,7 +73,10 @@ export function registerLifecycleCommands(program: Command, session: Session): v
         const version = opts.version ?? (await latestVersion(cp, name));
         let api: ResourceDocument;
         try {
-          api = await changeLifecycle(cp, name, version, 'publish', { environment: opts.env, upstream: opts.upstream, routePrefix: opts.routePrefix });
+          api = await withProgress(
+            `publishing ${name} ${version} to ${opts.env}`,
+            changeLifecycle(cp, name, version, 'publish', { environment: opts.env, upstream: opts.upstream, routePrefix: opts.routePrefix }),
+          );
         } catch (e) {
           const findings = e instanceof CliError ? e.extensions.findings : undefined;
           if (Array.isArray(findings) && findings.length > 0) {

@@ -7,6 +7,7 @@ import { collectSpec } from '../bundle.js';
 import { countFindings, describeCounts } from '../findings.js';
 import { collect, collectUpstream, nameOption, outputOption, versionOption, type OutputOptions } from '../options.js';
 import { emit } from '../output.js';
+import { withProgress } from '../progress.js';
 import type { Session } from '../session.js';
 
 interface RegisterOptions extends OutputOptions {
@@ -51,7 +52,7 @@ export function registerRegisterCommand(program: Command, session: Session): voi
         if (opts.title !== undefined) request.title = opts.title;
         if (opts.description !== undefined) request.description = opts.description;
         if (opts.tag !== undefined) request.tags = opts.tag;
-        const result = await registerApi(await session.client(), request);
+        const result = await withProgress(`registering ${opts.name}`, registerApi(await session.client(), request));
         const findings: Finding[] = Array.isArray(result.body.findings) ? result.body.findings : [];
         emit(opts.output, result.body, () => {
           const revision = infoVersion(spec.entryDocument);

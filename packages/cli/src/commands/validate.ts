@@ -9,6 +9,7 @@ import { countFindings, describeCounts, findingsTable, sortFindings } from '../f
 import { blockOnFor, isBlocking, loadRuleset, type Gate } from '../gates.js';
 import { nameOption, outputOption, type OutputOptions } from '../options.js';
 import { emit } from '../output.js';
+import { withProgress } from '../progress.js';
 import { specLibrary, type LoadedSpec, type RuleSeverity } from '../spec.js';
 import type { Session } from '../session.js';
 
@@ -54,7 +55,7 @@ export function registerValidateCommand(program: Command, session: Session): voi
         }
         // one file: lint its own text so lines are the file's; a bundle: lint the bundled document
         const input = typeof collected.source === 'string' ? { text: loaded.text } : { document: loaded.document };
-        const findings: Finding[] = sortFindings(await spec.lintSpec(input, ruleOverrides === undefined ? {} : { ruleOverrides }));
+        const findings: Finding[] = sortFindings(await withProgress(`linting ${file}`, spec.lintSpec(input, ruleOverrides === undefined ? {} : { ruleOverrides }), { immediate: true }));
         const blockOn = blockOnFor(opts.env, gates);
         const blocking = findings.filter((f) => isBlocking(f, blockOn));
         const blocked = blocking.length > 0;
