@@ -33,7 +33,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: BODY_LIMIT,
-    disableRequestLogging: true,
     requestIdHeader: false,
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
