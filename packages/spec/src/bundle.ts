@@ -153,24 +153,27 @@ class Bundler {
     this.issues.push({ code, error: { path: location, message: `${kind} '${ref}' at ${location}${writtenIn}: ${reason}` } });
   }
 
-  walk(node: unknown, file: string, outPath: PathToken[], parentKey?: string): unknown {
-    if (Array.isArray(node)) return node.map((item, i) => this.walk(item, file, [...outPath, i]));
+  /**
+   * Copies `node` with its refs bundled. `lenient` is set inside example data (`example`, JSON Schema
+   * `examples` lists): a `$ref` there is inlined when it resolves (some APIs keep examples in files),
+   * and otherwise kept as written, as data, without an error.
+   */
+  walk(node: unknown, file: string, outPath: PathToken[], parentKey?: string, lenient = false): unknown {
+    if (Array.isArray(node)) return node.map((item, i) => this.walk(item, file, [...outPath, i], undefined, lenient));
     if (!isRecord(node)) return node;
     const ref = node.$ref;
     const out: Record<string, unknown> = {};
     if (typeof ref !== 'string') {
       const named = parentKey !== undefined && NAMED_MAPS.has(parentKey);
       for (const [key, value] of Object.entries(node)) {
-        // example data is copied as is: a "$ref" inside an example is data, not a reference
-        out[key] = !named && (key === 'example' || (key === 'examples' && Array.isArray(value)))
-          ? value
-          : this.walk(value, file, [...outPath, key], key);
+        const isExample = !named && (key === 'example' || (key === 'examples' && Array.isArray(value)));
+        out[key] = this.walk(value, file, [...outPath, key], key, lenient || isExample);
       }
       return out;
     }
     const siblings: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(node)) {
-      if (key !== '$ref') siblings[key] = this.walk(value, file, [...outPath, key], key);
+      if (key !== '$ref') siblings[key] = this.walk(value, file, [...outPath, key], key, lenient);
     }
     let target: Target;
     try {
@@ -184,11 +187,11 @@ class Bundler {
       if (seen) return { $ref: encodePointer(seen), ...siblings };
       const { file: valueFile, value } = this.resolve(target);
       this.inlinedAt.set(key, outPath);
-      const inlined = this.walk(value, valueFile, outPath, parentKey);
+      const inlined = this.walk(value, valueFile, outPath, parentKey, lenient);
       return isRecord(inlined) && Object.keys(siblings).length > 0 ? { ...inlined, ...siblings } : inlined;
     } catch (e) {
       if (!(e instanceof RefError)) throw e;
-      this.report(e.code, ref, file, outPath, e.reason);
+      if (!lenient) this.report(e.code, ref, file, outPath, e.reason);
       return { $ref: ref, ...siblings };
     }
   }

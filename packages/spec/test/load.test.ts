@@ -194,6 +194,28 @@ describe('loadSpec on a multi-file bundle', () => {
     // the percent-encoded pointer resolves; only the $anchor ref is unknown to Spectral
     expect(findings.filter((f) => f.rule === 'invalid-ref').map((f) => f.message)).toEqual(["'#name' JSON pointer is invalid"]);
   });
+
+  it('inlines $refs inside example data when they resolve, and keeps them as data when they do not', async () => {
+    const entry = (exampleRef: string): string =>
+      [
+        'openapi: 3.0.3',
+        'info: {title: t, version: "1"}',
+        'paths:',
+        '  /pets:',
+        '    get:',
+        '      responses:',
+        '        "200":',
+        '          description: ok',
+        '          content:',
+        '            application/json:',
+        '              schema: {type: object}',
+        `              example: {$ref: "${exampleRef}"}`,
+      ].join('\n');
+    const resolved = await loadSpec({ entry: 'openapi.yaml', files: { 'openapi.yaml': entry('examples.yaml#/pet'), 'examples.yaml': 'pet: {name: Rex}\n' } });
+    expect(dig(resolved.document, 'paths', '/pets', 'get', 'responses', '200', 'content', 'application/json', 'example')).toEqual({ name: 'Rex' });
+    const kept = await loadSpec({ entry: 'openapi.yaml', files: { 'openapi.yaml': entry('https://example.com/pet.json') } });
+    expect(dig(kept.document, 'paths', '/pets', 'get', 'responses', '200', 'content', 'application/json', 'example')).toEqual({ $ref: 'https://example.com/pet.json' });
+  });
 });
 
 describe('loadSpec errors', () => {
