@@ -19,6 +19,11 @@ export function positiveInt(max: number): (value: string) => number {
   };
 }
 
+export function portOption(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be a port number (0-65535; 0 picks a free port).');
+  return Number(value);
+}
+
 export function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a non-negative integer.');
   return Number(value);

@@ -1,7 +1,7 @@
 // Test helpers: run the real built `apigov` executable as a child process with its own config file,
 // and a small real HTTP peer (node:http) that records requests and answers like the control plane.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,9 +17,16 @@ export interface RunResult {
   stderr: string;
 }
 
-/** A fresh directory for one test's config file. */
+const created: string[] = [];
+process.on('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory (removed when the test process exits) for one test's config file or inputs. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'apigov-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'apigov-cli-'));
+  created.push(dir);
+  return dir;
 }
 
 /**

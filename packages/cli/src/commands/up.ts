@@ -5,11 +5,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
-import { outputOption, positiveInt } from '../options.js';
+import { outputOption, portOption } from '../options.js';
 import type { Session } from '../session.js';
 
 interface UpOptions {
   demo?: boolean;
+  host?: string;
   dataDir?: string;
   port?: number;
   databaseUrl?: string;
@@ -37,16 +38,20 @@ export function registerUpCommand(program: Command, session: Session): void {
     .description('run the control plane, a gateway and the portal on this machine (Ctrl-C stops them)')
     .option('--demo', 'seed demo teams, users, environments and APIs')
     .option('--data-dir <dir>', 'where the embedded database keeps its files')
-    .option('--port <n>', 'control plane port', positiveInt(65535))
+    .option('--port <n>', 'control plane port (default 4000; 0 picks a free one)', portOption)
+    .option('--host <address>', 'address to listen on')
     .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database')
     .addOption(outputOption().hideHelp())
+    .argument('[launcher-args...]', 'further flags for the launcher, after --')
     .action(
-      session.action(async (opts: UpOptions) => {
+      session.action(async (extra: string[], opts: UpOptions) => {
         const args = [launcherPath()];
         if (opts.demo) args.push('--demo');
         if (opts.dataDir !== undefined) args.push('--data-dir', opts.dataDir);
         if (opts.port !== undefined) args.push('--port', String(opts.port));
+        if (opts.host !== undefined) args.push('--host', opts.host);
         if (opts.databaseUrl !== undefined) args.push('--database-url', opts.databaseUrl);
+        args.push(...extra);
         const child = spawn(process.execPath, args, { stdio: 'inherit' });
         const forward = (signal: NodeJS.Signals) => () => {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
