@@ -1,0 +1,341 @@
+// The Store: resources, the API search index, the audit chain, tokens and idempotency records in one
+// PostgreSQL schema, reached through PGlite (embedded, default) or a PostgreSQL server.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { API_VERSION, ApigovError, isKind, type AnyResource, type Kind } from '@apigov/model';
+import { openPglite, openPostgres, quoteIdent, type Db, type Queryable, type Row } from './db.js';
+import { migrate } from './migrations.js';
+import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit } from './audit.js';
+import { indexApi, searchApis, unindexApi } from './search.js';
+import type {
+  AuditEvent,
+  AuditInput,
+  AuditVerification,
+  IdempotentResponse,
+  ListOptions,
+  OpenStoreOptions,
+  SearchPage,
+  SearchQuery,
+  Store,
+  StoreTx,
+  StoredResource,
+  TokenRecord,
+} from './types.js';
+
+export const DEFAULT_DATA_DIR = './.apigov/data';
+
+const RESOURCE_COLUMNS = `kind, name, metadata, spec, status, resource_version,
+  ${ISO_MS('created_at')} AS created_at, ${ISO_MS('updated_at')} AS updated_at, created_by, updated_by`;
+
+interface ResourceRow extends Row {
+  kind: Kind;
+  name: string;
+  metadata: AnyResource['metadata'];
+  spec: AnyResource['spec'];
+  status: Record<string, unknown> | null;
+  resource_version: number;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  updated_by: string;
+}
+
+/** Status members the store writes itself; anything else in `status` is kept as given. */
+const BOOKKEEPING = new Set(['resourceVersion', 'createdAt', 'updatedAt', 'createdBy', 'updatedBy']);
+
+function toStored(r: ResourceRow): StoredResource {
+  const bookkeeping = {
+    resourceVersion: Number(r.resource_version),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    createdBy: r.created_by,
+    updatedBy: r.updated_by,
+  };
+  const resource = { apiVersion: API_VERSION, kind: r.kind, metadata: r.metadata, spec: r.spec } as AnyResource;
+  if (r.status !== null) resource.status = { ...r.status, ...bookkeeping };
+  return { resource, ...bookkeeping };
+}
+
+function extraStatus(resource: AnyResource): string | null {
+  const status = resource.status as Record<string, unknown> | undefined;
+  if (status === undefined || status === null || typeof status !== 'object') return null;
+  const extra = Object.fromEntries(Object.entries(status).filter(([k, v]) => !BOOKKEEPING.has(k) && v !== undefined));
+  return Object.keys(extra).length === 0 ? null : JSON.stringify(extra);
+}
+
+function checkLimit(limit: unknown, what: string): void {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
+    throw new ApigovError('APIGOV_ERR_INPUT_MALFORMED', `${what} must be a non-negative integer`);
+  }
+}
+
+async function getResource(q: Queryable, kind: Kind, name: string): Promise<StoredResource | null> {
+  const rows = await q.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM resources WHERE kind = $1 AND name = $2`, [kind, name]);
+  return rows.length === 0 ? null : toStored(rows[0]);
+}
+
+async function listResources(q: Queryable, kind: Kind, options?: ListOptions): Promise<StoredResource[]> {
+  const params: unknown[] = [kind];
+  let sql = `SELECT ${RESOURCE_COLUMNS} FROM resources WHERE kind = $1`;
+  if (options?.after !== undefined) {
+    params.push(options.after);
+    sql += ` AND name > $${params.length}`;
+  }
+  sql += ' ORDER BY name';
+  if (options !== undefined) {
+    checkLimit(options.limit, 'limit');
+    params.push(options.limit);
+    sql += ` LIMIT $${params.length}`;
+  }
+  return (await q.query<ResourceRow>(sql, params)).map(toStored);
+}
+
+interface TokenRow extends Row {
+  user_name: string;
+  prefix: string;
+  expires_at: string | null;
+  created_at: string;
+}
+
+const TOKEN_COLUMNS = `user_name, prefix, ${ISO_MS('expires_at')} AS expires_at, ${ISO_MS('created_at')} AS created_at`;
+
+function toToken(r: TokenRow): TokenRecord {
+  const t: TokenRecord = { user: r.user_name, prefix: r.prefix, createdAt: r.created_at };
+  if (r.expires_at !== null) t.expiresAt = r.expires_at;
+  return t;
+}
+
+/** The transaction a caller is inside, so a store method called from within it fails fast instead of waiting for itself. */
+const inTransaction = new AsyncLocalStorage<{ store: SqlStore; active: boolean }>();
+
+class SqlTx implements StoreTx {
+  constructor(
+    private readonly q: Queryable,
+    private readonly schema: string,
+  ) {}
+
+  get(kind: Kind, name: string): Promise<StoredResource | null> {
+    return getResource(this.q, kind, name);
+  }
+
+  list(kind: Kind, options?: ListOptions): Promise<StoredResource[]> {
+    return listResources(this.q, kind, options);
+  }
+
+  async put(resource: AnyResource, actor: string, expectedVersion?: number): Promise<StoredResource> {
+    if (expectedVersion !== undefined && (!Number.isInteger(expectedVersion) || expectedVersion < 0)) {
+      throw new ApigovError('APIGOV_ERR_INPUT_MALFORMED', `expected version must be a non-negative integer, not ${String(expectedVersion)}`);
+    }
+    if (!isKind(resource.kind)) throw new ApigovError('APIGOV_ERR_INPUT_INVALID', `unknown kind ${JSON.stringify(resource.kind)}`);
+    const name = resource.metadata?.name;
+    if (typeof name !== 'string' || name === '') throw new ApigovError('APIGOV_ERR_INPUT_INVALID', 'metadata.name is required');
+    const kind = resource.kind;
+    const values = [kind, name, JSON.stringify(resource.metadata), JSON.stringify(resource.spec), extraStatus(resource), actor];
+    const target = `${kind} ${name}`;
+    let rows: ResourceRow[];
+    if (expectedVersion === 0) {
+      rows = await this.q.query<ResourceRow>(
+        `INSERT INTO resources AS r (kind, name, metadata, spec, status, resource_version, created_at, updated_at, created_by, updated_by)
+         VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb, $5::text::jsonb, 1, statement_timestamp(), statement_timestamp(), $6, $6)
+         ON CONFLICT (kind, name) DO NOTHING
+         RETURNING ${RESOURCE_COLUMNS}`,
+        values,
+      );
+      if (rows.length === 0) throw new ApigovError('APIGOV_ERR_RESOURCE_CONFLICT', `${target} already exists`);
+    } else if (expectedVersion === undefined) {
+      rows = await this.q.query<ResourceRow>(
+        `INSERT INTO resources AS r (kind, name, metadata, spec, status, resource_version, created_at, updated_at, created_by, updated_by)
+         VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb, $5::text::jsonb, 1, statement_timestamp(), statement_timestamp(), $6, $6)
+         ON CONFLICT (kind, name) DO UPDATE SET metadata = excluded.metadata, spec = excluded.spec, status = excluded.status,
+           resource_version = r.resource_version + 1, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+         RETURNING ${RESOURCE_COLUMNS}`,
+        values,
+      );
+    } else {
+      rows = await this.q.query<ResourceRow>(
+        `UPDATE resources AS r SET metadata = $3::text::jsonb, spec = $4::text::jsonb, status = $5::text::jsonb,
+           resource_version = r.resource_version + 1, updated_at = statement_timestamp(), updated_by = $6
+         WHERE kind = $1 AND name = $2 AND resource_version = $7
+         RETURNING ${RESOURCE_COLUMNS}`,
+        [...values, expectedVersion],
+      );
+      if (rows.length === 0) {
+        const current = await this.q.query<{ resource_version: number }>('SELECT resource_version FROM resources WHERE kind = $1 AND name = $2', [kind, name]);
+        const detail =
+          current.length === 0
+            ? `${target} does not exist (expected version ${expectedVersion})`
+            : `${target} is at version ${Number(current[0].resource_version)}, not ${expectedVersion}`;
+        throw new ApigovError('APIGOV_ERR_RESOURCE_PRECONDITION', detail, {
+          extensions: { currentVersion: current.length === 0 ? null : Number(current[0].resource_version) },
+        });
+      }
+    }
+    if (resource.kind === 'Api') await indexApi(this.q, resource);
+    return toStored(rows[0]);
+  }
+
+  async delete(kind: Kind, name: string): Promise<StoredResource | null> {
+    const rows = await this.q.query<ResourceRow>(`DELETE FROM resources WHERE kind = $1 AND name = $2 RETURNING ${RESOURCE_COLUMNS}`, [kind, name]);
+    if (kind === 'Api') await unindexApi(this.q, name);
+    return rows.length === 0 ? null : toStored(rows[0]);
+  }
+
+  audit(event: AuditInput): Promise<AuditEvent> {
+    return appendAudit(this.q, this.schema, event);
+  }
+
+  async putToken(tokenHash: string, record: TokenRecord): Promise<void> {
+    await this.q.query(
+      `INSERT INTO tokens (token_hash, user_name, prefix, expires_at, created_at) VALUES ($1, $2, $3, $4::text::timestamptz, $5::text::timestamptz)
+       ON CONFLICT (token_hash) DO UPDATE SET user_name = excluded.user_name, prefix = excluded.prefix,
+         expires_at = excluded.expires_at, created_at = excluded.created_at`,
+      [tokenHash, record.user, record.prefix, record.expiresAt ?? null, record.createdAt],
+    );
+  }
+
+  async deleteTokensOf(user: string): Promise<number> {
+    return (await this.q.query('DELETE FROM tokens WHERE user_name = $1 RETURNING token_hash', [user])).length;
+  }
+
+  async saveIdempotent(key: string, actor: string, response: IdempotentResponse): Promise<void> {
+    const inserted = await this.q.query(
+      `INSERT INTO idempotency (key, actor, request_hash, status, body) VALUES ($1, $2, $3, $4, $5::text::jsonb)
+       ON CONFLICT (key, actor) DO NOTHING RETURNING key`,
+      [key, actor, response.requestHash, response.status, jsonText(response.body)],
+    );
+    if (inserted.length > 0) return;
+    const [existing] = await this.q.query<{ request_hash: string }>('SELECT request_hash FROM idempotency WHERE key = $1 AND actor = $2', [key, actor]);
+    if (existing !== undefined && existing.request_hash !== response.requestHash) {
+      throw new ApigovError('APIGOV_ERR_IDEMPOTENCY_MISMATCH', `idempotency key ${JSON.stringify(key)} was already used for a different request`);
+    }
+    throw new ApigovError('APIGOV_ERR_RESOURCE_CONFLICT', `a request with idempotency key ${JSON.stringify(key)} has already completed; repeat it to get its response`);
+  }
+}
+
+/** Deadlocks and serialisation failures: the work was rolled back and may simply be retried. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+export class SqlStore implements Store {
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    readonly schema: string,
+  ) {}
+
+  get dialect(): 'pglite' | 'postgres' {
+    return this.db.dialect;
+  }
+
+  private outside(method: string): Db {
+    if (this.closed) throw new ApigovError('APIGOV_ERR_UNAVAILABLE', 'the store is closed');
+    const ctx = inTransaction.getStore();
+    if (ctx !== undefined && ctx.active && ctx.store === this) {
+      throw new ApigovError(
+        'APIGOV_ERR_INTERNAL',
+        `store.${method}() was called inside store.transaction(); use the transaction's own methods (the embedded database has one connection and would wait for itself)`,
+      );
+    }
+    return this.db;
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const db = this.outside('transaction');
+    const ctx = { store: this, active: true };
+    try {
+      return await db.transaction((q) => inTransaction.run(ctx, () => fn(new SqlTx(q, this.schema))));
+    } catch (e) {
+      const code = (e as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && RETRYABLE.has(code)) {
+        throw new ApigovError('APIGOV_ERR_UNAVAILABLE', 'the change collided with a concurrent one and was rolled back; retry it', { cause: e });
+      }
+      throw e;
+    } finally {
+      ctx.active = false;
+    }
+  }
+
+  get(kind: Kind, name: string): Promise<StoredResource | null> {
+    return getResource(this.outside('get'), kind, name);
+  }
+
+  list(kind: Kind, options?: ListOptions): Promise<StoredResource[]> {
+    return listResources(this.outside('list'), kind, options);
+  }
+
+  async count(kind: Kind): Promise<number> {
+    const [row] = await this.outside('count').query<{ n: number | string }>('SELECT count(*) AS n FROM resources WHERE kind = $1', [kind]);
+    return Number(row.n);
+  }
+
+  searchApis(query: SearchQuery): Promise<SearchPage> {
+    return searchApis(this.outside('searchApis'), query);
+  }
+
+  async findToken(tokenHash: string): Promise<TokenRecord | null> {
+    const rows = await this.outside('findToken').query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE token_hash = $1`, [tokenHash]);
+    return rows.length === 0 ? null : toToken(rows[0]);
+  }
+
+  async listTokens(user: string): Promise<TokenRecord[]> {
+    const rows = await this.outside('listTokens').query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE user_name = $1 ORDER BY created_at, token_hash`, [user]);
+    return rows.map(toToken);
+  }
+
+  async getIdempotent(key: string, actor: string): Promise<IdempotentResponse | null> {
+    const rows = await this.outside('getIdempotent').query<{ request_hash: string; status: number; body: unknown }>(
+      'SELECT request_hash, status, body FROM idempotency WHERE key = $1 AND actor = $2',
+      [key, actor],
+    );
+    if (rows.length === 0) return null;
+    return { requestHash: rows[0].request_hash, status: Number(rows[0].status), body: rows[0].body ?? null };
+  }
+
+  listAudit(options: { limit: number; beforeSeq?: number; actor?: string; kind?: string; name?: string; action?: string }): Promise<AuditEvent[]> {
+    checkLimit(options.limit, 'limit');
+    if (options.beforeSeq !== undefined) checkLimit(options.beforeSeq, 'beforeSeq');
+    return listAudit(this.outside('listAudit'), options);
+  }
+
+  verifyAudit(): Promise<AuditVerification> {
+    return verifyAudit(this.outside('verifyAudit'));
+  }
+
+  /** For tests and maintenance only (not part of `Store`): one raw SQL statement outside any transaction. */
+  rawQuery<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.outside('rawQuery').query<R>(sql, params);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.close();
+  }
+}
+
+/** Runs one raw SQL statement on a store opened by `openStore` (tests and maintenance only). */
+export function rawQuery<R extends Row = Row>(store: Store, sql: string, params?: readonly unknown[]): Promise<R[]> {
+  if (!(store instanceof SqlStore)) throw new TypeError('rawQuery needs a store opened by openStore');
+  return store.rawQuery<R>(sql, params);
+}
+
+/**
+ * Opens the store: PostgreSQL when `databaseUrl` is given, else PGlite in `dataDir`; applies pending migrations.
+ */
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const schema = options.schema ?? 'public';
+  if (schema === '' || schema.length > 63) throw new ApigovError('APIGOV_ERR_INPUT_MALFORMED', 'schema must be 1-63 characters');
+  let db: Db;
+  if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
+    db = await openPostgres(options.databaseUrl, schema);
+  } else {
+    db = await openPglite(options.dataDir ?? DEFAULT_DATA_DIR);
+    if (schema !== 'public') await db.exec(`SET search_path TO ${quoteIdent(schema)}`);
+  }
+  try {
+    await migrate(db, schema);
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+  return new SqlStore(db, schema);
+}
