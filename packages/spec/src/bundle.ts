@@ -190,8 +190,10 @@ class Bundler {
       const inlined = this.walk(value, valueFile, outPath, parentKey, lenient);
       return isRecord(inlined) && Object.keys(siblings).length > 0 ? { ...inlined, ...siblings } : inlined;
     } catch (e) {
+      // inside example data, a target that does not resolve or does not parse is left alone
+      if (lenient && (e instanceof RefError || e instanceof ApigovError)) return { $ref: ref, ...siblings };
       if (!(e instanceof RefError)) throw e;
-      if (!lenient) this.report(e.code, ref, file, outPath, e.reason);
+      this.report(e.code, ref, file, outPath, e.reason);
       return { $ref: ref, ...siblings };
     }
   }
