@@ -92,7 +92,8 @@ for (const backend of ['pglite', 'postgres'] as Backend[]) {
       const r = await run('alex', 'register', '--spec', BROKEN_V1, '--name', 'payments', '--version', '1');
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/APIGOV_ERR_SPEC_BREAKING_CHANGE/);
-      expect(r.stderr).toMatch(/\/invoices/);
+      expect(r.stdout).toMatch(/Breaking changes \(\d+\)/);
+      expect(r.stdout).toMatch(/\/invoices/);
     });
 
     it('bob finds payments with search and reads it with describe', async ({ skip: skipTest }) => {

@@ -1,7 +1,7 @@
 // The `apigov` command line: builds the commander program from the command modules and turns every
 // outcome into an exit code (0 ok, 1 failure, 2 usage error) with at most one error line on stderr.
 import { Command, CommanderError } from 'commander';
-import { CLI_USAGE, EXIT_OK, EXIT_USAGE, exitCodeOf, formatError } from './errors.js';
+import { CLI_USAGE, CliError, EXIT_OK, EXIT_USAGE, exitCodeOf, formatError } from './errors.js';
 import { writeErr } from './output.js';
 import { Session, type CommandRegistrar } from './session.js';
 import { registerApplyCommands } from './commands/apply.js';
@@ -71,6 +71,11 @@ export async function main(argv: string[]): Promise<number> {
     return session.exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return commanderExit(e);
+    const changes = e instanceof CliError ? e.extensions.breakingChanges : undefined;
+    if (Array.isArray(changes) && changes.length > 0) {
+      // what breaks, one per line, before the one-line error
+      process.stdout.write(`Breaking changes (${changes.length}):\n${changes.map((c) => `  - ${String((c as { message?: unknown }).message)}\n`).join('')}`);
+    }
     writeErr(formatError(e));
     return exitCodeOf(e);
   }
