@@ -5,3 +5,6 @@ export * from './resource.js';
 export * from './kinds.js';
 export * from './lifecycle.js';
 export * from './validate.js';
+export * from './policy.js';
+export * from './consumption.js';
+export * from './snapshot.js';

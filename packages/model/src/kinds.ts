@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { contactSchema, dateSchema, emailSchema, resourceName, urlSchema } from './resource.js';
 import { VERSION_KEY_PATTERN } from './names.js';
 import { LIFECYCLE_STATES } from './lifecycle.js';
+import { applicationSpec, credentialSpec, subscriptionSpec, type ApplicationSpec, type CredentialSpec, type SubscriptionSpec } from './consumption.js';
+import { policySpec, type PolicySpec } from './policy.js';
 
 export const ROLES = ['platform-admin', 'owner', 'member', 'consumer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -150,7 +152,7 @@ export type PlanSpec = z.infer<typeof planSpec>;
 export type GovernanceRulesetSpec = z.infer<typeof governanceRulesetSpec>;
 
 /** Kinds in dependency order: apply creates in this order and deletes in reverse. */
-export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'Api'] as const;
+export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'Api', 'Policy', 'Application', 'Subscription', 'Credential'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const specSchemas = {
@@ -160,6 +162,10 @@ export const specSchemas = {
   Plan: planSpec,
   GovernanceRuleset: governanceRulesetSpec,
   Api: apiSpec,
+  Policy: policySpec,
+  Application: applicationSpec,
+  Subscription: subscriptionSpec,
+  Credential: credentialSpec,
 } as const;
 
 export interface SpecOf {
@@ -169,6 +175,10 @@ export interface SpecOf {
   Plan: PlanSpec;
   GovernanceRuleset: GovernanceRulesetSpec;
   Api: ApiSpec;
+  Policy: PolicySpec;
+  Application: ApplicationSpec;
+  Subscription: SubscriptionSpec;
+  Credential: CredentialSpec;
 }
 
 /** URL path segment of each kind in the REST API (`/v1/teams`). */
@@ -179,6 +189,10 @@ export const KIND_PLURALS: Record<Kind, string> = {
   Plan: 'plans',
   GovernanceRuleset: 'governance-rulesets',
   Api: 'apis',
+  Policy: 'policies',
+  Application: 'applications',
+  Subscription: 'subscriptions',
+  Credential: 'credentials',
 };
 
 export function isKind(k: unknown): k is Kind {
