@@ -45,8 +45,10 @@ export function apiSearchRow(api: ApiResource) {
     visibility: spec.visibility ?? 'internal',
     states,
     facets: [...facets].sort(),
-    // the same path under several versions is indexed once
+    // the same path under several versions is listed once
     paths: [...new Set(paths.filter((p) => p !== ''))].join(' '),
+    // and each word of them indexed once: ranking cost grows with the positions a vector holds
+    pathWords: [...new Set(paths.flatMap((p) => p.split(' ')).filter((w) => w !== ''))].join(' '),
   };
 }
 
@@ -55,17 +57,17 @@ export async function indexApi(q: Queryable, api: ApiResource): Promise<void> {
   await q.query(
     `INSERT INTO api_search (name, title, description, owner, tags, visibility, states, facets, paths, document)
      SELECT $1, $2, $3, $4, t.tags, $5, $6::text::jsonb, f.facets, $8,
-            setweight(to_tsvector('english', $1 || ' ' || $2), 'A')
-         || setweight(to_tsvector('english', array_to_string(t.tags, ' ') || ' ' || $4), 'B')
-         || setweight(to_tsvector('english', coalesce($3, '')), 'C')
-         || setweight(to_tsvector('english', $8), 'D')
+            setweight(to_tsvector('english', $1 || ' ' || $2) || to_tsvector('simple', $1 || ' ' || $2), 'A')
+         || setweight(to_tsvector('english', array_to_string(t.tags, ' ') || ' ' || $4) || to_tsvector('simple', array_to_string(t.tags, ' ') || ' ' || $4), 'B')
+         || setweight(to_tsvector('english', coalesce($3, '')) || to_tsvector('simple', coalesce($3, '')), 'C')
+         || setweight(to_tsvector('english', $10) || to_tsvector('simple', $10), 'D')
        FROM (SELECT ARRAY(SELECT jsonb_array_elements_text($7::text::jsonb)) AS facets) f,
             (SELECT ARRAY(SELECT jsonb_array_elements_text($9::text::jsonb)) AS tags) t
      ON CONFLICT (name) DO UPDATE SET
        title = excluded.title, description = excluded.description, owner = excluded.owner, tags = excluded.tags,
        visibility = excluded.visibility, states = excluded.states, facets = excluded.facets, paths = excluded.paths,
        document = excluded.document`,
-    [r.name, r.title, r.description, r.owner, r.visibility, JSON.stringify(r.states), JSON.stringify(r.facets), r.paths, JSON.stringify(r.tags)],
+    [r.name, r.title, r.description, r.owner, r.visibility, JSON.stringify(r.states), JSON.stringify(r.facets), r.paths, JSON.stringify(r.tags), r.pathWords],
   );
 }
 
@@ -73,11 +75,40 @@ export async function unindexApi(q: Queryable, name: string): Promise<void> {
   await q.query('DELETE FROM api_search WHERE name = $1', [name]);
 }
 
-/** `pay-ments v2!` → `pay:* & ments:* & v2:*`: every word a prefix term, all of them required. */
-export function prefixQuery(text: string): string {
-  return words(text)
-    .map((w) => `${w.toLowerCase()}:*`)
-    .join(' & ');
+/** PostgreSQL's english stop words (tsearch_data/english.stop): words the english configuration ignores. */
+const STOP_WORDS = new Set(
+  `i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself it its itself
+  they them their theirs themselves what which who whom this that these those am is are was were be been being have has had having
+  do does did doing a an the and but if or because as until while of at by for with about against between into through during
+  before after above below to from up down in out on off over under again further then once here there when where why how all any
+  both each few more most other some such no nor not only own same so than too very s t can will just don should now`.split(/\s+/),
+);
+
+/**
+ * The prefix terms of a search: each word of `text` (split on anything but letters and digits, so tsquery
+ * operators cannot get in) as `word:*`, lower-cased; stop words are left out unless there is nothing else.
+ */
+export function prefixTerms(text: string): string[] {
+  const all = words(text).map((w) => w.toLowerCase());
+  const meaningful = all.filter((w) => !STOP_WORDS.has(w));
+  return (meaningful.length > 0 ? meaningful : all).map((w) => `${w}:*`);
+}
+
+/**
+ * The tsquery of a search: the prefix terms ANDed. Each term matches the english stem (`payments` finds
+ * `payment`) or the plain word (`notifica` finds `notifications`, whose english stem `notif` it does not prefix);
+ * the index holds both forms. Immutable functions of parameters: folded once when the query is planned.
+ */
+function tsqueryExpr(terms: string[], p: (value: unknown) => string): string {
+  return terms
+    .map((t) => {
+      const param = p(t);
+      const english = `to_tsquery('english', ${param})`;
+      const simple = `to_tsquery('simple', ${param})`;
+      // when the stem is the word itself, one branch is enough (ranking a duplicate OR costs a lot)
+      return `(CASE WHEN ${english} = ${simple} THEN ${english} ELSE ${english} || ${simple} END)`;
+    })
+    .join(' && ');
 }
 
 interface Cursor {
@@ -145,13 +176,11 @@ export async function searchApis(q: Queryable, query: SearchQuery): Promise<Sear
 
   // filters first: the WHERE clause is used twice (page and total)
   const where: string[] = [];
-  const tsq = prefixQuery(query.text ?? '');
-  const hasText = tsq !== '';
+  const terms = prefixTerms(query.text ?? '');
+  const hasText = terms.length > 0;
   let tsquery = '';
   if (hasText) {
-    const qp = p(tsq);
-    // a query of stop words only ('the', 'a') is empty in english; then the words are plain prefixes
-    tsquery = `(CASE WHEN numnode(to_tsquery('english', ${qp})) = 0 THEN to_tsquery('simple', ${qp}) ELSE to_tsquery('english', ${qp}) END)`;
+    tsquery = `(${tsqueryExpr(terms, p)})`;
     where.push(`document @@ ${tsquery}`);
   }
   if (query.team !== undefined) where.push(`owner = ${p(query.team)}`);

@@ -108,6 +108,9 @@ function toToken(r: TokenRow): TokenRecord {
 const inTransaction = new AsyncLocalStorage<{ store: SqlStore; active: boolean }>();
 
 class SqlTx implements StoreTx {
+  /** Resources written or deleted, for the embedded database's housekeeping. */
+  writes = 0;
+
   constructor(
     private readonly q: Queryable,
     private readonly schema: string,
@@ -170,12 +173,14 @@ class SqlTx implements StoreTx {
       }
     }
     if (resource.kind === 'Api') await indexApi(this.q, resource);
+    this.writes++;
     return toStored(rows[0]);
   }
 
   async delete(kind: Kind, name: string): Promise<StoredResource | null> {
     const rows = await this.q.query<ResourceRow>(`DELETE FROM resources WHERE kind = $1 AND name = $2 RETURNING ${RESOURCE_COLUMNS}`, [kind, name]);
     if (kind === 'Api') await unindexApi(this.q, name);
+    if (rows.length > 0) this.writes++;
     return rows.length === 0 ? null : toStored(rows[0]);
   }
 
@@ -214,8 +219,18 @@ class SqlTx implements StoreTx {
 /** Deadlocks and serialisation failures: the work was rolled back and may simply be retried. */
 const RETRYABLE = new Set(['40P01', '40001']);
 
+/**
+ * PGlite runs no autovacuum: without statistics the planner misjudges the search filters, and updated rows
+ * leave dead versions behind. So the embedded store vacuums and analyzes its tables itself, in the background,
+ * once the writes since the last run reach half the table (at least MAINTENANCE_MIN_WRITES).
+ */
+const MAINTENANCE_MIN_WRITES = 500;
+
 export class SqlStore implements Store {
   private closed = false;
+  private writesSinceMaintenance = 0;
+  private rowsAtMaintenance = 0;
+  private maintenance: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -241,8 +256,11 @@ export class SqlStore implements Store {
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const db = this.outside('transaction');
     const ctx = { store: this, active: true };
+    let tx: SqlTx | undefined;
     try {
-      return await db.transaction((q) => inTransaction.run(ctx, () => fn(new SqlTx(q, this.schema))));
+      const result = await db.transaction((q) => inTransaction.run(ctx, () => fn((tx = new SqlTx(q, this.schema)))));
+      if (tx !== undefined) this.noteWrites(tx.writes);
+      return result;
     } catch (e) {
       const code = (e as { code?: unknown } | null)?.code;
       if (typeof code === 'string' && RETRYABLE.has(code)) {
@@ -252,6 +270,26 @@ export class SqlStore implements Store {
     } finally {
       ctx.active = false;
     }
+  }
+
+  private noteWrites(n: number): void {
+    if (this.db.dialect !== 'pglite' || n === 0) return;
+    this.writesSinceMaintenance += n;
+    if (this.maintenance !== undefined || this.writesSinceMaintenance < Math.max(MAINTENANCE_MIN_WRITES, this.rowsAtMaintenance / 2)) return;
+    this.writesSinceMaintenance = 0;
+    // queued behind the work already waiting; never awaited by the caller
+    this.maintenance = (async () => {
+      try {
+        await this.db.exec('VACUUM ANALYZE resources, api_search');
+        await this.db.exec('ANALYZE audit_events');
+        const [row] = await this.db.query<{ n: number | string }>('SELECT count(*) AS n FROM resources');
+        this.rowsAtMaintenance = Number(row.n);
+      } catch {
+        // closed meanwhile, or the next run will do it
+      } finally {
+        this.maintenance = undefined;
+      }
+    })();
   }
 
   get(kind: Kind, name: string): Promise<StoredResource | null> {
@@ -308,6 +346,7 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.maintenance;
     await this.db.close();
   }
 }

@@ -1,0 +1,8 @@
+// The conformance suite on PGlite in memory (memory://).
+import { storeConformance } from './conformance.js';
+import { openStore } from '../src/index.js';
+
+storeConformance({
+  label: 'PGlite memory://',
+  open: () => openStore({ dataDir: 'memory://' }),
+});
