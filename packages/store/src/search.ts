@@ -84,12 +84,16 @@ const STOP_WORDS = new Set(
   both each few more most other some such no nor not only own same so than too very s t can will just don should now`.split(/\s+/),
 );
 
+const MAX_WORD = 100;
+const MAX_TERMS = 16;
+
 /**
  * The prefix terms of a search: each word of `text` (split on anything but letters and digits, so tsquery
  * operators cannot get in) as `word:*`, lower-cased; stop words are left out unless there is nothing else.
  */
 export function prefixTerms(text: string): string[] {
-  const all = words(text).map((w) => w.toLowerCase());
+  // PostgreSQL refuses words over 2047 bytes; nobody types them, and a query needs only so many words
+  const all = [...new Set(words(text).map((w) => w.toLowerCase()))].filter((w) => w.length <= MAX_WORD).slice(0, MAX_TERMS);
   const meaningful = all.filter((w) => !STOP_WORDS.has(w));
   return (meaningful.length > 0 ? meaningful : all).map((w) => `${w}:*`);
 }

@@ -134,3 +134,66 @@ export interface OpenStoreOptions {
   /** PostgreSQL schema to use (created if missing); lets tests isolate themselves. Default 'public'. */
   schema?: string;
 }
+
+/** One environment's compiled gateway snapshot as stored. */
+export interface SnapshotRecord {
+  environment: string;
+  version: number;
+  hash: string;
+  generatedAt: string;
+  /** the snapshot document as JSON text, exactly as gateways receive it */
+  body: string;
+}
+
+/** What a gateway last told the control plane about itself. */
+export interface GatewayStatusRecord {
+  gateway: string;
+  environment: string;
+  appliedVersion: number;
+  appliedHash?: string;
+  rejected?: { version: number; reason: string };
+  startedAt: string;
+  lastSeenAt: string;
+}
+
+/** Requests of one minute for one (environment, api, version, application, status class). */
+export interface UsageRecord {
+  minute: string;
+  environment: string;
+  api: string;
+  version: string;
+  application?: string;
+  statusClass: '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
+  count: number;
+  latencySumMs: number;
+  /** counts per latency bucket, in the order of LATENCY_BUCKETS_MS plus one overflow bucket */
+  latencyBuckets: number[];
+}
+
+export interface ErrorSampleRecord {
+  at: string;
+  environment: string;
+  gateway: string;
+  api: string;
+  version: string;
+  status: number;
+  code: string;
+  requestId: string;
+  application?: string;
+  method: string;
+  path: string;
+}
+
+/** Gateway snapshots, gateway health and usage: the control plane's side of the data plane. */
+export interface GatewayStateStore {
+  getSnapshot(environment: string): Promise<SnapshotRecord | null>;
+  /**
+   * Stores a snapshot as the environment's next version unless its hash equals the one in force.
+   * `render(version, generatedAt)` makes the JSON text. Serialised across control planes by an advisory lock.
+   */
+  putSnapshot(environment: string, hash: string, render: (version: number, generatedAt: string) => string): Promise<{ record: SnapshotRecord; changed: boolean }>;
+  recordGatewayReport(status: GatewayStatusRecord, usage: UsageRecord[], errors: ErrorSampleRecord[]): Promise<void>;
+  listGateways(environment?: string): Promise<GatewayStatusRecord[]>;
+  usage(filter: { api?: string; environment?: string; application?: string; since: string }): Promise<UsageRecord[]>;
+  listErrorSamples(filter: { api?: string; environment?: string; limit: number }): Promise<ErrorSampleRecord[]>;
+}

@@ -447,6 +447,8 @@ export function storeConformance(factory: StoreFactory): void {
         expect(await names({ text: 'payouts!!' })).toEqual(['payouts']);
         expect(await names({ text: '&|!():*' })).toEqual(await names({}));
         expect(await names({ text: 'nothing-matches-this' })).toEqual([]);
+        expect(await names({ text: `payouts ${'x'.repeat(3000)} ${Array.from({ length: 40 }, (_, i) => ['pay', 'payo', 'payou'][i % 3]).join(' ')}` })).toEqual(['payouts']);
+        expect(await names({ text: 'café Zürich 東京' })).toEqual([]);
       });
 
       it('finds words as they are being typed, where the english stem is not a prefix of the word', async () => {
