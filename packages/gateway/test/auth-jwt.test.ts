@@ -1,11 +1,13 @@
 // JWT authentication with real crypto against a real JWKS endpoint on 127.0.0.1: tokens signed with jose,
 // forged ones built by hand, key rotation, refetch on unknown kid (counted on the server), provider outages.
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { base64url, exportSPKI, SignJWT, type JWTPayload } from 'jose';
 import type { PolicyConfigs } from '@apigov/model';
 import { jwtAuthPolicy } from '../src/policies/jwt-auth.js';
 import { apiKeyAuthPolicy } from '../src/policies/api-key-auth.js';
 import { JWKS_TIMINGS, remoteJwksStatus } from '../src/auth/jwks.js';
+import { TOKEN_CACHE_MAX_AGE_MS, tokenCacheSize } from '../src/auth/token-cache.js';
 import { compile, JwksServer, keys, route, run, signingKey, snapshot, TestContext, until, type SigningKey } from './auth-fixtures.js';
 
 const ISSUER = 'https://idp.test/';
@@ -35,7 +37,8 @@ function jwtRoute(jwksUri: string, extra: Partial<NonNullable<PolicyConfigs['jwt
 }
 
 async function token(key: SigningKey, claims: JWTPayload = {}, opts: { iss?: string; aud?: string; exp?: number | string; nbf?: number | string; kid?: string | null } = {}): Promise<string> {
-  const jwt = new SignJWT({ sub: 'bob', ...claims }).setProtectedHeader(opts.kid === null ? { alg: key.alg } : { alg: key.alg, kid: opts.kid ?? key.kid }).setIssuer(opts.iss ?? ISSUER).setAudience(opts.aud ?? AUDIENCE).setIssuedAt();
+  // a unique jti: each test token is new, so the verified-token cache never hides a verification
+  const jwt = new SignJWT({ sub: 'bob', jti: randomUUID(), ...claims }).setProtectedHeader(opts.kid === null ? { alg: key.alg } : { alg: key.alg, kid: opts.kid ?? key.kid }).setIssuer(opts.iss ?? ISSUER).setAudience(opts.aud ?? AUDIENCE).setIssuedAt();
   jwt.setExpirationTime(opts.exp ?? '10m');
   if (opts.nbf !== undefined) jwt.setNotBefore(opts.nbf);
   return jwt.sign(key.privateKey);
@@ -338,5 +341,70 @@ describe('jwtAuth with apiKeyAuth on the same route', () => {
     const badToken = new TestContext(r, { authorization: `Bearer ${await token(rsa, {}, { aud: 'nope' })}` });
     await run(badToken, ak, jwt);
     expect(badToken.rejection?.detail).toBe('audience mismatch');
+  });
+});
+
+describe('jwtAuth: verified tokens are remembered', () => {
+  it('answers a reused token from the cache, synchronously, with the same consumer and headers', async () => {
+    const { url } = server.serve('cache', [rsa.jwk]);
+    const r = jwtRoute(url, { claimsToHeaders: [{ claim: 'sub', header: 'x-user' }] });
+    const jwt = compile(jwtAuthPolicy, r, snap);
+    const t = await token(rsa);
+    const first = await call(r, jwt, t);
+    const again = new TestContext(r, { authorization: `Bearer ${t}`, 'x-user': 'forged' });
+    expect(jwt.handle(again)).toBeUndefined(); // no promise: no verification
+    expect(again.consumer).toBe(first.consumer);
+    expect(again.setRequestHeaders).toEqual({ 'x-user': 'bob' });
+    expect(again.removeRequestHeaders.has('authorization')).toBe(true);
+    expect(tokenCacheSize()).toBeGreaterThan(0);
+  });
+
+  it('never lets a token cached for one config through another (different audience)', async () => {
+    const { url } = server.serve('cache-aud', [rsa.jwk]);
+    const a = jwtRoute(url);
+    const b = jwtRoute(url, {}, { audiences: ['someone-else'] });
+    const t = await token(rsa);
+    expect((await call(a, compile(jwtAuthPolicy, a, snap), t)).rejection).toBeUndefined();
+    const other = compile(jwtAuthPolicy, b, snap);
+    expect((await call(b, other, t)).rejection?.detail).toBe('audience mismatch');
+    // and a route with the same config shares the verified token
+    const a2 = route(a.policies, 'orders/v1');
+    const shared = new TestContext(a2, { authorization: `Bearer ${t}` });
+    expect(compile(jwtAuthPolicy, a2, snap).handle(shared)).toBeUndefined();
+    expect(shared.consumer?.application).toBe('bob-app');
+  });
+
+  it('forgets a token when it expires, and after a new snapshot rebinds it', async () => {
+    const { url } = server.serve('cache-exp', [rsa.jwk]);
+    const r = jwtRoute(url);
+    const jwt = compile(jwtAuthPolicy, r, snap);
+    const t = await token(rsa, {}, { exp: Math.floor(Date.now() / 1000) + 20 });
+    expect((await call(r, jwt, t)).rejection).toBeUndefined();
+    const rebound = snapshot({ ...snap, version: 2, jwtBindings: [{ issuer: ISSUER, subject: 'bob', application: 'batch-app' }] });
+    expect((await call(r, compile(jwtAuthPolicy, r, rebound), t)).consumer?.application).toBe('batch-app');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 26_000); // past exp + 5 s tolerance
+    const ctx = new TestContext(r, { authorization: `Bearer ${t}` });
+    await run(ctx, jwt);
+    expect(ctx.rejection?.detail).toBe('token expired');
+  });
+
+  it('re-verifies after at most a minute, so a key withdrawn from the JWKS stops working', async () => {
+    const { url, doc } = server.serve('cache-withdrawn', [rsa.jwk, ec.jwk]);
+    const r = jwtRoute(url);
+    const jwt = compile(jwtAuthPolicy, r, snap);
+    const t = await token(ec, {}, { exp: '2h' });
+    expect((await call(r, jwt, t)).rejection).toBeUndefined();
+    doc.keys = [rsa.jwk];
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + Math.max(TOKEN_CACHE_MAX_AGE_MS, JWKS_TIMINGS.cooldownMs) + 1);
+    await jwt.handle(new TestContext(r, { authorization: `Bearer ${await token(rsa)}` })); // nothing forces a refresh yet: keys are < 10 min old
+    vi.setSystemTime(Date.now() + JWKS_TIMINGS.refreshMs);
+    await run(new TestContext(r, { authorization: `Bearer ${await token(rsa)}` }), jwt); // triggers the background refresh
+    await until(() => doc.fetches === 2);
+    await until(() => remoteJwksStatus().find((s) => s.uri === url)?.keys === 1);
+    const ctx = new TestContext(r, { authorization: `Bearer ${t}` });
+    await run(ctx, jwt);
+    expect(ctx.rejection?.detail).toBe("no key of the issuer matches the token's kid");
   });
 });

@@ -14,16 +14,20 @@
 //   and never the token or its claims; only when the issuer's keys cannot be fetched at all and none are
 //   cached is the answer 503 APIGOV_ERR_UNAVAILABLE (not the caller's fault);
 // - Authorization is never forwarded on a route that configures jwtAuth, and headers named in
-//   claimsToHeaders are always overwritten or removed, so a caller cannot forge them.
+//   claimsToHeaders are always overwritten or removed, so a caller cannot forge them;
+// - a verified token is remembered (auth/token-cache.ts) until it expires, at most 60 s: a client reusing
+//   its token costs a Map lookup, not a signature verification.
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { ErrorCode, PolicyConfigs } from '@apigov/model';
-import { definePolicy, type RequestContext } from '../policy.js';
+import { definePolicy, type Consumer, type RequestContext } from '../policy.js';
 import { authTables, bindingKey } from '../auth/consumers.js';
 import { JwksUnavailableError, localKeySource, remoteKeySource } from '../auth/jwks.js';
+import { cachedToken, cacheOwner, rememberToken, TOKEN_CACHE_MAX_AGE_MS, type VerifiedToken } from '../auth/token-cache.js';
 import { isBearer } from './api-key-auth.js';
 
 interface IssuerVerifier {
   readonly issuer: string;
+  readonly clockToleranceMs: number;
   readonly getKey: JWTVerifyGetKey;
   readonly options: JWTVerifyOptions;
 }
@@ -59,6 +63,7 @@ export const jwtAuthPolicy = definePolicy({
       source.prefetch();
       verifiers.set(i.issuer, {
         issuer: i.issuer,
+        clockToleranceMs: i.clockSkewSeconds * 1000,
         getKey: source.getKey,
         options: { issuer: i.issuer, audience: i.audiences, algorithms, clockTolerance: i.clockSkewSeconds, requiredClaims: ['exp'] },
       });
@@ -74,6 +79,9 @@ export const jwtAuthPolicy = definePolicy({
       }
       claimHeaders.push({ claim: c.claim, path: c.claim.split('.'), header });
     }
+
+    // routes of this snapshot with the same effective config share verified tokens
+    const owner = cacheOwner(deps.snapshot, JSON.stringify([config.issuers, claimHeaders]));
 
     const alsoApiKey = effective.apiKeyAuth !== undefined;
     const missingDetail = alsoApiKey
@@ -119,11 +127,21 @@ export const jwtAuthPolicy = definePolicy({
         invalid(ctx, 'token is valid but not bound to an application');
         return;
       }
-      ctx.consumer = { application, team: tables.teamOf(application), subject: typeof payload.sub === 'string' ? payload.sub : undefined };
-      for (const c of claimHeaders) {
-        const value = headerValue(claimValue(payload, c));
-        if (value === undefined) ctx.removeRequestHeaders.add(c.header);
-        else ctx.setRequestHeaders[c.header] = value;
+      const consumer: Consumer = Object.freeze({ application, team: tables.teamOf(application), subject: typeof payload.sub === 'string' ? payload.sub : undefined });
+      const verified: VerifiedToken = {
+        consumer,
+        headers: claimHeaders.map((c) => [c.header, headerValue(claimValue(payload, c))] as const),
+        validUntil: Math.min(payload.exp! * 1000 + v.clockToleranceMs, Date.now() + TOKEN_CACHE_MAX_AGE_MS),
+      };
+      rememberToken(token, owner, verified);
+      apply(ctx, verified);
+    }
+
+    function apply(ctx: RequestContext, verified: VerifiedToken): void {
+      ctx.consumer = verified.consumer;
+      for (const [header, value] of verified.headers) {
+        if (value === undefined) ctx.removeRequestHeaders.add(header);
+        else ctx.setRequestHeaders[header] = value;
       }
     }
 
@@ -152,6 +170,11 @@ export const jwtAuthPolicy = definePolicy({
         const token = authorization!.slice(7).trim();
         if (token === '') {
           ctx.reject('APIGOV_ERR_GATEWAY_MISSING_CREDENTIAL', missingDetail, missingOptions);
+          return;
+        }
+        const hit = cachedToken(token, owner, Date.now());
+        if (hit !== undefined) {
+          apply(ctx, hit);
           return;
         }
         return verify(ctx, token);
