@@ -9,14 +9,44 @@ import { controlPlaneOpenApi } from './openapi.js';
 import { registerApiRoutes } from './routes/apis.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
+import { registerConsumptionRoutes } from './routes/consumption.js';
+import { registerGatewayRoutes } from './routes/gateway.js';
+import { registerUsageRoutes } from './routes/usage.js';
+import { SnapshotService } from './snapshot/service.js';
 import { registerResourceRoutes } from './routes/resources.js';
 
 export interface ControlPlaneOptions {
   store: Store;
   /** bootstrap platform-admin token (APIGOV_ADMIN_TOKEN) */
   adminToken?: string;
+  /** token gateways use to read snapshots and send reports (APIGOV_GATEWAY_TOKEN) */
+  gatewayToken?: string;
   /** pino logger options, or false */
   logger?: boolean | { level: string };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    snapshots: SnapshotService;
+    /** the store as the application uses it: commits through it recompile snapshots */
+    catalogStore: Store;
+  }
+}
+
+/** The same store, but every committed transaction calls `onCommit`. */
+function observeCommits(store: Store, onCommit: () => void): Store {
+  const transaction: Store['transaction'] = async (fn) => {
+    const result = await store.transaction(fn);
+    onCommit();
+    return result;
+  };
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'transaction') return transaction;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 const servedRoutes = new WeakMap<FastifyInstance, string[]>();
@@ -44,7 +74,17 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   app.addHook('onRoute', (route) => {
     for (const m of [route.method].flat()) if (m !== 'HEAD') served.push(`${m} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
   });
-  const deps = { store: options.store, auth: new Authenticator(options.store, options.adminToken) };
+  // every committed change recompiles the gateway snapshots
+  const snapshots = new SnapshotService(options.store);
+  const store = observeCommits(options.store, () => snapshots.schedule());
+  const deps = { store, auth: new Authenticator(store, options.adminToken, options.gatewayToken) };
+  app.decorate('snapshots', snapshots);
+  app.decorate('catalogStore', store);
+  const stopClock = snapshots.startClock();
+  app.addHook('onClose', async () => {
+    stopClock();
+    await snapshots.close();
+  });
 
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.decorateRequest('principal', undefined as never);
@@ -65,6 +105,9 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerApiRoutes(app, deps);
   registerResourceRoutes(app, deps);
   registerCatalogRoutes(app, deps);
+  registerConsumptionRoutes(app, deps);
+  registerGatewayRoutes(app, deps, snapshots);
+  registerUsageRoutes(app, deps);
   registerAuditRoutes(app, deps);
   return app;
 }

@@ -6,7 +6,7 @@ import type { Store } from '@apigov/store';
 export interface Principal {
   /** user name, 'admin' for the bootstrap token, 'anonymous' without a token */
   name: string;
-  role: Role | 'anonymous';
+  role: Role | 'anonymous' | 'gateway';
   team?: string;
   admin: boolean;
   anonymous: boolean;
@@ -27,14 +27,20 @@ export function newToken(): string {
 
 export class Authenticator {
   private readonly adminHash?: Buffer;
+  private readonly gatewayHash?: Buffer;
 
   constructor(
     private readonly store: Store,
     adminToken?: string,
+    gatewayToken?: string,
   ) {
     if (adminToken !== undefined && adminToken.length > 0) {
       if (adminToken.length < 16) throw new Error('APIGOV_ADMIN_TOKEN must be at least 16 characters');
       this.adminHash = Buffer.from(hashToken(adminToken), 'hex');
+    }
+    if (gatewayToken !== undefined && gatewayToken.length > 0) {
+      if (gatewayToken.length < 16) throw new Error('APIGOV_GATEWAY_TOKEN must be at least 16 characters');
+      this.gatewayHash = Buffer.from(hashToken(gatewayToken), 'hex');
     }
   }
 
@@ -45,6 +51,10 @@ export class Authenticator {
     const hash = hashToken(m[1]);
     if (this.adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) {
       return { name: 'admin', role: 'platform-admin', admin: true, anonymous: false };
+    }
+    if (this.gatewayHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.gatewayHash)) {
+      // gateways read snapshots and send reports; they change nothing in the catalog
+      return { name: 'gateway', role: 'gateway', admin: false, anonymous: false };
     }
     const record = await this.store.findToken(hash);
     if (!record) throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid');

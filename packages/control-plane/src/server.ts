@@ -11,6 +11,7 @@ export interface StartOptions {
   /** an already open store (tests); otherwise one is opened from dataDir / databaseUrl */
   store?: Store;
   adminToken?: string;
+  gatewayToken?: string;
   logger?: boolean | { level: string };
 }
 
@@ -25,7 +26,7 @@ export interface RunningControlPlane {
 export async function startControlPlane(options: StartOptions = {}): Promise<RunningControlPlane> {
   const ownStore = options.store === undefined;
   const store = options.store ?? (await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
-  const app = await buildControlPlane({ store, adminToken: options.adminToken, logger: options.logger });
+  const app = await buildControlPlane({ store, adminToken: options.adminToken, gatewayToken: options.gatewayToken, logger: options.logger });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
@@ -34,7 +35,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Run
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     app,
-    store,
+    store: app.catalogStore,
     async close() {
       await app.close();
       if (ownStore) await store.close();

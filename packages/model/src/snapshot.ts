@@ -132,6 +132,11 @@ export const gatewayReport = z
       .array(z.object({ at: z.string(), api: z.string(), version: z.string(), status: z.number().int(), code: z.string(), requestId: z.string(), application: z.string().optional(), method: z.string(), path: z.string() }).strict())
       .max(1000)
       .default([]),
+    /** a sample of recent requests for `apigov logs` (status < 400 included), redacted */
+    requests: z
+      .array(z.object({ at: z.string(), api: z.string(), version: z.string(), status: z.number().int(), requestId: z.string(), application: z.string().optional(), method: z.string(), path: z.string(), durationMs: z.number().min(0) }).strict())
+      .max(1000)
+      .default([]),
   })
   .strict();
 

@@ -6,7 +6,12 @@ import { openPglite, openPostgres, quoteIdent, type Db, type Queryable, type Row
 import { migrate } from './migrations.js';
 import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit } from './audit.js';
 import { indexApi, searchApis, unindexApi } from './search.js';
+import { getSnapshot, listErrorSamples, listGateways, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
 import type {
+  ErrorSampleRecord,
+  GatewayStatusRecord,
+  SnapshotRecord,
+  UsageRecord,
   AuditEvent,
   AuditInput,
   AuditVerification,
@@ -336,6 +341,30 @@ export class SqlStore implements Store {
 
   verifyAudit(): Promise<AuditVerification> {
     return verifyAudit(this.outside('verifyAudit'));
+  }
+
+  getSnapshot(environment: string): Promise<SnapshotRecord | null> {
+    return getSnapshot(this.outside('getSnapshot'), environment);
+  }
+
+  putSnapshot(environment: string, hash: string, render: (version: number, generatedAt: string) => string): Promise<{ record: SnapshotRecord; changed: boolean }> {
+    return putSnapshot(this.outside('putSnapshot'), environment, hash, render);
+  }
+
+  recordGatewayReport(status: GatewayStatusRecord, usageRows: UsageRecord[], errors: ErrorSampleRecord[]): Promise<void> {
+    return recordGatewayReport(this.outside('recordGatewayReport'), status, usageRows, errors);
+  }
+
+  listGateways(environment?: string): Promise<GatewayStatusRecord[]> {
+    return listGateways(this.outside('listGateways'), environment);
+  }
+
+  usage(filter: { api?: string; environment?: string; application?: string; since: string }): Promise<UsageRecord[]> {
+    return usage(this.outside('usage'), filter);
+  }
+
+  listErrorSamples(filter: { api?: string; environment?: string; limit: number }): Promise<ErrorSampleRecord[]> {
+    return listErrorSamples(this.outside('listErrorSamples'), filter);
   }
 
   /** For tests and maintenance only (not part of `Store`): one raw SQL statement outside any transaction. */

@@ -108,7 +108,7 @@ export interface StoreTx {
   saveIdempotent(key: string, actor: string, response: IdempotentResponse): Promise<void>;
 }
 
-export interface Store {
+export interface Store extends GatewayStateStore {
   /** 'pglite' or 'postgres' */
   readonly dialect: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction: all of it commits or none of it does (an exception rolls back). */

@@ -4,7 +4,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { ApigovError, KINDS, checkResource, type AnyResource, type FieldError, type Kind } from '@apigov/model';
 import type { Store } from '@apigov/store';
 import type { Principal } from '../auth.js';
-import { canSee } from '../rbac.js';
+import { sees } from '../visibility.js';
 import { deleteResource, writeResource, type WriteContext } from './writes.js';
 
 export interface PlanEntry {
@@ -91,7 +91,7 @@ export async function applyBundle(store: Store, principal: Principal, requestId:
           let after: string | undefined;
           for (;;) {
             const page = await tx.list(kind, { after, limit: 500 });
-            for (const s of page) if (!keep.has(s.resource.metadata.name) && canSee(principal, s.resource)) doomed.push(s.resource.metadata.name);
+            for (const s of page) if (!keep.has(s.resource.metadata.name) && (await sees(tx, principal, s.resource))) doomed.push(s.resource.metadata.name);
             if (page.length < 500) break;
             after = page[page.length - 1].resource.metadata.name;
           }

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { KINDS, desiredState, type Kind, type Resource } from '@apigov/model';
 import type { Store } from '@apigov/store';
 import type { Principal } from '../auth.js';
-import { canSee } from '../rbac.js';
+import { sees } from '../visibility.js';
 
 export async function exportResources(store: Store, principal: Principal, kinds: readonly Kind[] = KINDS): Promise<Resource[]> {
   const out: Resource[] = [];
@@ -12,7 +12,7 @@ export async function exportResources(store: Store, principal: Principal, kinds:
     let after: string | undefined;
     for (;;) {
       const page = await store.list(kind, { after, limit: 500 });
-      for (const s of page) if (canSee(principal, s.resource)) out.push(desiredState(s.resource));
+      for (const s of page) if (await sees(store, principal, s.resource)) out.push(desiredState(s.resource));
       if (page.length < 500) break;
       after = page[page.length - 1].resource.metadata.name;
     }

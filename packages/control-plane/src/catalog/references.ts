@@ -22,6 +22,28 @@ export async function assertReferencesExist(tx: StoreTx, r: AnyResource, prefix:
     case 'Plan':
       for (const [i, env] of r.spec.environments.entries()) await need('Environment', env, `spec.environments[${i}]`);
       break;
+    case 'Policy':
+      await need(r.spec.targetRef.kind, r.spec.targetRef.name, 'spec.targetRef.name');
+      break;
+    case 'Application':
+      await need('Team', r.spec.owner, 'spec.owner');
+      break;
+    case 'Credential':
+      await need('Application', r.spec.application, 'spec.application');
+      break;
+    case 'Subscription': {
+      await need('Application', r.spec.application, 'spec.application');
+      await need('Environment', r.spec.environment, 'spec.environment');
+      const plan = await tx.get('Plan', r.spec.plan);
+      if (!plan || plan.resource.kind !== 'Plan') errors.push({ path: `${prefix}spec.plan`, message: `unknown plan '${r.spec.plan}'` });
+      else if (plan.resource.spec.environments.length > 0 && !plan.resource.spec.environments.includes(r.spec.environment)) {
+        errors.push({ path: `${prefix}spec.plan`, message: `plan '${r.spec.plan}' is not offered in ${r.spec.environment} (only ${plan.resource.spec.environments.join(', ')})` });
+      }
+      const api = await tx.get('Api', r.spec.api);
+      if (!api || api.resource.kind !== 'Api') errors.push({ path: `${prefix}spec.api`, message: `unknown api '${r.spec.api}'` });
+      else if (!api.resource.spec.versions.some((v) => v.name === r.spec.version)) errors.push({ path: `${prefix}spec.version`, message: `Api ${r.spec.api} has no version ${r.spec.version}` });
+      break;
+    }
     case 'GovernanceRuleset':
       for (const [i, g] of r.spec.gates.entries()) if (g.environment !== '*') await need('Environment', g.environment, `spec.gates[${i}].environment`);
       break;
@@ -37,7 +59,7 @@ export async function assertReferencesExist(tx: StoreTx, r: AnyResource, prefix:
 export async function assertNotReferenced(tx: StoreTx, kind: Kind, name: string): Promise<void> {
   if (kind !== 'Team' && kind !== 'Environment') return;
   const users: string[] = [];
-  for (const check of ['Api', 'User', 'Plan'] as const) {
+  for (const check of ['Api', 'User', 'Plan', 'Application', 'Policy'] as const) {
     let after: string | undefined;
     for (;;) {
       const page = await tx.list(check, { after, limit: 500 });
@@ -45,8 +67,10 @@ export async function assertNotReferenced(tx: StoreTx, kind: Kind, name: string)
         const r = s.resource;
         const uses =
           kind === 'Team'
-            ? (r.kind === 'Api' && r.spec.owner === name) || (r.kind === 'User' && r.spec.team === name)
-            : (r.kind === 'Api' && r.spec.versions.some((v) => name in v.environments)) || (r.kind === 'Plan' && r.spec.environments.includes(name));
+            ? (r.kind === 'Api' && r.spec.owner === name) || (r.kind === 'User' && r.spec.team === name) || (r.kind === 'Application' && r.spec.owner === name)
+            : (r.kind === 'Api' && r.spec.versions.some((v) => name in v.environments)) ||
+              (r.kind === 'Plan' && r.spec.environments.includes(name)) ||
+              (r.kind === 'Policy' && r.spec.targetRef.kind === 'Environment' && r.spec.targetRef.name === name);
         if (uses) users.push(`${r.kind} ${r.metadata.name}`);
       }
       if (page.length < 500) break;

@@ -15,7 +15,8 @@ import {
 import { findBreakingChanges, type OpenApiDocument } from '@apigov/spec';
 import type { StoredResource, StoreTx } from '@apigov/store';
 import type { Principal } from '../auth.js';
-import { assertCanWrite, canSee } from '../rbac.js';
+import { authorizeWrite, sees } from '../visibility.js';
+import { prepareSubscription } from '../consumption/subscriptions.js';
 import { notFound } from '../problem.js';
 import { assertGatePasses, loadGovernance, type Governance } from './governance.js';
 import { assertNotReferenced, assertReferencesExist } from './references.js';
@@ -58,13 +59,13 @@ export function sameDesiredState(a: AnyResource, b: AnyResource): boolean {
   return canonicalJson(desiredState(a)) === canonicalJson(desiredState(b));
 }
 
-export async function writeResource(ctx: WriteContext, next: AnyResource, options: WriteOptions = {}): Promise<{ stored: StoredResource; outcome: WriteOutcome }> {
+export async function writeResource(ctx: WriteContext, requested: AnyResource, options: WriteOptions = {}): Promise<{ stored: StoredResource; outcome: WriteOutcome }> {
   const { tx, principal } = ctx;
-  const { kind } = next;
-  const name = next.metadata.name;
+  const { kind } = requested;
+  const name = requested.metadata.name;
   const prefix = options.prefix ?? '';
   const current = await tx.get(kind, name);
-  if (current && !canSee(principal, current.resource)) {
+  if (current && !(await sees(tx, principal, current.resource))) {
     // someone else's team-only API: it does not exist for this caller, and its name is taken
     throw notFound(`${kind} ${name}`);
   }
@@ -74,12 +75,13 @@ export async function writeResource(ctx: WriteContext, next: AnyResource, option
       ? new ApigovError('APIGOV_ERR_RESOURCE_CONFLICT', `${kind} ${name} already exists`)
       : new ApigovError('APIGOV_ERR_RESOURCE_PRECONDITION', `${kind} ${name} has changed: If-Match "${options.expectedVersion}" but it is at "${current.resourceVersion}"`);
   }
-  if (current && sameDesiredState(current.resource, next)) {
-    assertCanWrite(principal, kind, name, current.resource, next);
+  if (current && sameDesiredState(current.resource, requested)) {
+    await authorizeWrite(tx, principal, kind, name, current.resource, requested);
     return { stored: current, outcome: 'unchanged' };
   }
-  assertCanWrite(principal, kind, name, current?.resource, next);
-  await assertReferencesExist(tx, next, prefix);
+  await authorizeWrite(tx, principal, kind, name, current?.resource, requested);
+  await assertReferencesExist(tx, requested, prefix);
+  const next = requested.kind === 'Subscription' ? await prepareSubscription(ctx, current?.resource, requested, prefix) : requested;
   if (next.kind === 'Api') await checkApiChange(ctx, name, current?.resource.kind === 'Api' ? current.resource.spec : undefined, next.spec, prefix);
   const stored = await tx.put(next, principal.name, options.expectedVersion);
   await tx.audit({
@@ -144,8 +146,8 @@ async function checkApiChange(ctx: WriteContext, api: string, before: ApiSpec | 
 export async function deleteResource(ctx: WriteContext, kind: Kind, name: string, options: { expectedVersion?: number; action?: string } = {}): Promise<StoredResource> {
   const { tx, principal } = ctx;
   const current = await tx.get(kind, name);
-  if (!current || !canSee(principal, current.resource)) throw notFound(`${kind} ${name}`);
-  assertCanWrite(principal, kind, name, current.resource, undefined);
+  if (!current || !(await sees(tx, principal, current.resource))) throw notFound(`${kind} ${name}`);
+  await authorizeWrite(tx, principal, kind, name, current.resource, undefined);
   if (options.expectedVersion !== undefined && options.expectedVersion !== current.resourceVersion) {
     throw new ApigovError('APIGOV_ERR_RESOURCE_PRECONDITION', `${kind} ${name} has changed: If-Match "${options.expectedVersion}" but it is at "${current.resourceVersion}"`);
   }
@@ -155,6 +157,18 @@ export async function deleteResource(ctx: WriteContext, kind: Kind, name: string
     if (served.length > 0) throw new ApigovError('APIGOV_ERR_RESOURCE_IN_USE', `Api ${name} is still served (${served.join(', ')}); retire it first`);
   }
   await assertNotReferenced(tx, kind, name);
+  if (r.kind === 'Application') {
+    // an application takes its subscriptions and credentials with it
+    for (const dependent of ['Subscription', 'Credential'] as const) {
+      for (const s of await tx.list(dependent, { limit: 100000 })) {
+        const d = s.resource;
+        if ((d.kind === 'Subscription' || d.kind === 'Credential') && d.spec.application === name) {
+          await tx.delete(dependent, d.metadata.name);
+          await tx.audit({ actor: principal.name, action: 'delete', kind: dependent, name: d.metadata.name, before: auditView(d), after: null, requestId: ctx.requestId });
+        }
+      }
+    }
+  }
   await tx.delete(kind, name);
   if (kind === 'User') await tx.deleteTokensOf(name);
   await tx.audit({ actor: principal.name, action: options.action ?? 'delete', kind, name, before: auditView(r), after: null, requestId: ctx.requestId });

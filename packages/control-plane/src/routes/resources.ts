@@ -7,7 +7,7 @@ import { readOneDocument } from '../catalog/apply.js';
 import { deleteResource, writeResource } from '../catalog/writes.js';
 import { decodeCursor, encodeCursor, ifMatch, inTransaction, pageLimit, query, type Deps } from '../http.js';
 import { notFound } from '../problem.js';
-import { canSee } from '../rbac.js';
+import { sees } from '../visibility.js';
 import { environmentIndex, etag, render } from '../render.js';
 
 function parseBody(kind: Kind, name: string | undefined, body: unknown) {
@@ -53,6 +53,8 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps): void {
       if (kind !== 'Api') requireSignedIn(request.principal);
       const q = query(request);
       const limit = pageLimit(q.limit);
+      const filters = Object.entries(q).filter(([k, v]) => k !== 'limit' && k !== 'cursor' && v !== undefined) as Array<[string, string]>;
+      const matches = (r: { spec: unknown }) => filters.every(([k, v]) => String((r.spec as Record<string, unknown>)[k]) === v);
       let after = decodeCursor(q.cursor);
       const envs = kind === 'Api' ? await environmentIndex(deps.store) : undefined;
       const items = [];
@@ -61,7 +63,7 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps): void {
       for (;;) {
         const page = await deps.store.list(kind, { after, limit: limit + 1 });
         for (const s of page.slice(0, limit + 1)) {
-          if (!canSee(request.principal, s.resource)) continue;
+          if (!matches(s.resource) || !(await sees(deps.store, request.principal, s.resource))) continue;
           if (items.length === limit) {
             more = true;
             break;
@@ -97,7 +99,7 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps): void {
 
     app.get<{ Params: { name: string } }>(`${base}/:name`, async (request, reply) => {
       const s = await deps.store.get(kind, request.params.name);
-      if (!s || !canSee(request.principal, s.resource)) throw notFound(`${kind} ${request.params.name}`);
+      if (!s || !(await sees(deps.store, request.principal, s.resource))) throw notFound(`${kind} ${request.params.name}`);
       const envs = kind === 'Api' ? await environmentIndex(deps.store) : undefined;
       return reply.header('etag', etag(s)).send(render(s, envs));
     });

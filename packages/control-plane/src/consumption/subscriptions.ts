@@ -1,0 +1,81 @@
+// Subscription workflow: who may subscribe, how a new subscription's state is decided (auto-approving plans
+// approve at once, manual ones wait for the API's owner team or a platform admin), and the approval actions.
+import { ApigovError, parseResource, type AnyResource, type SubscriptionSpec, type SubscriptionState } from '@apigov/model';
+import type { StoredResource } from '@apigov/store';
+import { notFound } from '../problem.js';
+import { approvesFor, sees } from '../visibility.js';
+import { canSee } from '../rbac.js';
+import type { WriteContext } from '../catalog/writes.js';
+
+const IDENTITY: Array<keyof SubscriptionSpec> = ['application', 'api', 'version', 'environment'];
+
+/** Decides the server-written parts of a Subscription being created or changed, and refuses what the caller may not decide. */
+export async function prepareSubscription(ctx: WriteContext, current: AnyResource | undefined, next: AnyResource, prefix: string): Promise<AnyResource> {
+  if (next.kind !== 'Subscription') return next;
+  const { tx, principal } = ctx;
+  const spec = next.spec;
+  const api = await tx.get('Api', spec.api);
+  if (!api || !canSee(principal, api.resource)) {
+    throw new ApigovError('APIGOV_ERR_RESOURCE_REFERENCE', `${prefix}spec.api: unknown api '${spec.api}'`, { errors: [{ path: `${prefix}spec.api`, message: `unknown api '${spec.api}'` }] });
+  }
+  const approver = await approvesFor(tx, principal, spec.api);
+  const plan = await tx.get('Plan', spec.plan);
+  const auto = plan?.resource.kind === 'Plan' && plan.resource.spec.approval === 'auto';
+  if (current === undefined || current.kind !== 'Subscription') {
+    if (auto) return { ...next, spec: { ...spec, state: 'approved', decidedBy: 'auto-approval' } };
+    if (approver) return next;
+    return { ...next, spec: { ...spec, state: 'pending', decidedBy: undefined, reason: undefined } };
+  }
+  const was = current.spec;
+  for (const field of IDENTITY) {
+    if (was[field] !== spec[field]) {
+      throw new ApigovError('APIGOV_ERR_INPUT_INVALID', `${prefix}spec.${field}: a subscription's ${field} cannot change; create a new subscription`, {
+        errors: [{ path: `${prefix}spec.${field}`, message: 'cannot change' }],
+      });
+    }
+  }
+  const decisionChanged = was.state !== spec.state || was.plan !== spec.plan || was.decidedBy !== spec.decidedBy || was.reason !== spec.reason;
+  if (decisionChanged && !approver) {
+    throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${principal.name} (${principal.role}) may not change the plan or state of Subscription ${next.metadata.name}; the owners of ${spec.api} or a platform admin decide`);
+  }
+  return next;
+}
+
+export type SubscriptionAction = 'approve' | 'reject' | 'suspend' | 'resume';
+
+const transitions: Record<SubscriptionAction, { from: SubscriptionState[]; to: SubscriptionState }> = {
+  approve: { from: ['pending', 'rejected'], to: 'approved' },
+  reject: { from: ['pending'], to: 'rejected' },
+  suspend: { from: ['approved'], to: 'suspended' },
+  resume: { from: ['suspended'], to: 'approved' },
+};
+
+export async function decideSubscription(ctx: WriteContext, name: string, action: SubscriptionAction, reason: string | undefined, write: (next: AnyResource, action: string) => Promise<StoredResource>): Promise<StoredResource> {
+  const current = await ctx.tx.get('Subscription', name);
+  if (!current || current.resource.kind !== 'Subscription' || !(await sees(ctx.tx, ctx.principal, current.resource))) throw notFound(`Subscription ${name}`);
+  const spec = current.resource.spec;
+  if (!(await approvesFor(ctx.tx, ctx.principal, spec.api))) {
+    throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${ctx.principal.name} (${ctx.principal.role}) may not ${action} subscriptions to ${spec.api}; its owner team or a platform admin does`);
+  }
+  const t = transitions[action];
+  if (!t.from.includes(spec.state)) {
+    throw new ApigovError('APIGOV_ERR_LIFECYCLE_TRANSITION', `Subscription ${name} is ${spec.state}; ${action} applies to ${t.from.join(' or ')} subscriptions`);
+  }
+  if ((action === 'reject' || action === 'suspend') && (reason === undefined || reason.trim() === '')) {
+    throw new ApigovError('APIGOV_ERR_INPUT_INVALID', `reason: is required to ${action}`, { errors: [{ path: 'reason', message: 'is required' }] });
+  }
+  const next = parseResource({
+    ...current.resource,
+    spec: { ...spec, state: t.to, decidedBy: ctx.principal.name, ...(reason !== undefined ? { reason } : { reason: undefined }) },
+  });
+  return write(next, action);
+}
+
+/** A deterministic name for an application's subscription to one API version in one environment. */
+export function subscriptionName(app: string, api: string, version: string, env: string): string {
+  const full = `${app}-${api}-${version}-${env}`;
+  if (full.length <= 63) return full;
+  let h = 0;
+  for (const c of full) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `${full.slice(0, 54).replace(/-+$/, '')}-${h.toString(36).padStart(7, '0').slice(0, 7)}`;
+}
