@@ -1,0 +1,194 @@
+// Compiling a snapshot, off the hot path, into the immutable CompiledSnapshot requests are served from: one
+// find-my-way router, each route's pipeline of policy handlers by phase, its upstream stage, metric series and
+// the headers every answer carries (lifecycle, configured response headers). A policy that throws refuses it.
+import FindMyWay from 'find-my-way';
+import type { GatewaySnapshot, PolicyConfigs, PolicyId, SnapshotOperation, SnapshotRoute } from '@apigov/model';
+import { PHASES, type CompiledPolicy, type PolicyDefinition, type PolicyDeps } from './policy.js';
+import type { CounterStore } from './counters/types.js';
+import { UpstreamStage, type UpstreamState } from './upstream.js';
+import type { GatewayMetrics, RouteTraffic } from './metrics.js';
+import { ALWAYS_REDACTED } from './access-log.js';
+import { responseHeaderEdits } from './policies/headers.js';
+import { SnapshotRefusedError } from './snapshot.js';
+
+export interface CompiledPipeline {
+  /** the policies compiled for each phase, in PHASES order; null for an empty phase */
+  readonly phases: ReadonlyArray<ReadonlyArray<CompiledPolicy> | null>;
+  /** the handlers of every phase but `respond`, in order: what the request loop runs */
+  readonly handlers: ReadonlyArray<CompiledPolicy>;
+  /** `respond` phase handlers, run (synchronously) just before the gateway answers from the upstream */
+  readonly respond: ReadonlyArray<CompiledPolicy>;
+  /** ids of the policies in the pipeline, in run order (for /snapshot and stats) */
+  readonly policyIds: readonly string[];
+  readonly upstream: UpstreamStage;
+  /** flat [name, value, …]: lifecycle headers and configured response headers, added to every answer */
+  readonly answerHeaders: readonly string[];
+  /** upstream response headers (lower-case) not passed back */
+  readonly removeResponseHeaders: ReadonlySet<string> | undefined;
+  /** upstream response header renames (lower-case → new name) */
+  readonly renameResponseHeaders: ReadonlyMap<string, string> | undefined;
+}
+
+export interface CompiledRoute {
+  readonly route: SnapshotRoute;
+  readonly retired: boolean;
+  readonly pipeline: CompiledPipeline;
+  readonly traffic: RouteTraffic;
+  /** query parameter names (lower-case) whose values the access log hides */
+  readonly redact: ReadonlySet<string>;
+}
+
+/** What the router's store holds for each registered path. */
+export interface RouteMatch {
+  readonly compiled: CompiledRoute;
+  readonly operation: SnapshotOperation | undefined;
+  readonly pipeline: CompiledPipeline;
+}
+
+export interface CompiledSnapshot {
+  readonly snapshot: GatewaySnapshot;
+  readonly version: number;
+  readonly hash: string;
+  readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+  readonly routes: readonly CompiledRoute[];
+  readonly warnings: readonly string[];
+  readonly compiledAt: string;
+  readonly compileMs: number;
+}
+
+export interface CompileDeps {
+  policies: ReadonlyArray<PolicyDefinition>;
+  counters: CounterStore;
+  upstreams: UpstreamState;
+  metrics: GatewayMetrics;
+  /** extra names to hide in the access log (`--redact`) */
+  redact: readonly string[];
+}
+
+/** Methods the prefix catch-all answers (HEAD follows GET). */
+const CATCH_ALL_METHODS: FindMyWay.HTTPMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const noop = (): void => {};
+
+/** OpenAPI `/payments/{id}` under prefix `/payments/v1` → find-my-way `/payments/v1/payments/:id` */
+export function routerPath(prefix: string, template: string): string {
+  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  const escaped = template.replace(/:/g, '::').replace(/\*/g, '%2A');
+  return base + escaped.replace(/\{([^}/]+)\}/g, (_m, name: string) => `:${name.replace(/[^A-Za-z0-9_]/g, '_')}`);
+}
+
+/** RFC 9745: `@<unix seconds>`; RFC 8594 Sunset: an HTTP-date; RFC 8288 Link to the successor. */
+export function lifecycleHeaders(route: SnapshotRoute): string[] {
+  const d = route.deprecation;
+  if (route.state !== 'deprecated' && d === undefined) return [];
+  const out: string[] = [];
+  // The snapshot does not carry when the version was deprecated yet; `deprecatedAt` is read if the model adds it.
+  const at = (d as { deprecatedAt?: string } | undefined)?.deprecatedAt;
+  const atMs = at === undefined ? NaN : Date.parse(at);
+  out.push('deprecation', `@${Number.isNaN(atMs) ? 0 : Math.floor(atMs / 1000)}`);
+  if (d?.sunset !== undefined) {
+    const ms = Date.parse(d.sunset);
+    if (!Number.isNaN(ms)) out.push('sunset', new Date(ms).toUTCString());
+  }
+  if (d?.successorPrefix !== undefined) out.push('link', `<${d.successorPrefix}>; rel="successor-version"`);
+  return out;
+}
+
+function compilePipeline(route: SnapshotRoute, operation: SnapshotOperation | undefined, policies: PolicyConfigs, deps: CompileDeps, policyDeps: PolicyDeps): CompiledPipeline {
+  const compiled: Array<{ phase: number; priority: number; id: string; handler: CompiledPolicy }> = [];
+  for (const def of deps.policies) {
+    const config = policies[def.id as PolicyId];
+    if (config === undefined) continue;
+    let handler: CompiledPolicy | null;
+    try {
+      handler = (def.compile as (c: unknown, r: SnapshotRoute, o: SnapshotOperation | undefined, d: PolicyDeps) => CompiledPolicy | null)(config, route, operation, policyDeps);
+    } catch (err) {
+      const where = operation === undefined ? route.id : `${route.id} operation ${operation.id}`;
+      throw new Error(`policy ${def.id} of ${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (handler !== null) compiled.push({ phase: PHASES.indexOf(def.phase), priority: def.priority, id: def.id, handler });
+  }
+  compiled.sort((a, b) => a.phase - b.phase || a.priority - b.priority);
+  const phases = PHASES.map((_p, i) => {
+    const inPhase = compiled.filter((c) => c.phase === i).map((c) => c.handler);
+    return inPhase.length === 0 ? null : inPhase;
+  });
+  const respondIndex = PHASES.indexOf('respond');
+  const edits = responseHeaderEdits(policies.headers);
+  return {
+    phases,
+    handlers: compiled.filter((c) => c.phase !== respondIndex).map((c) => c.handler),
+    respond: compiled.filter((c) => c.phase === respondIndex).map((c) => c.handler),
+    policyIds: compiled.map((c) => c.id),
+    upstream: new UpstreamStage(route.id, route.upstream, policies, deps.upstreams),
+    answerHeaders: [...lifecycleHeaders(route), ...edits.add],
+    removeResponseHeaders: edits.remove,
+    renameResponseHeaders: edits.rename,
+  };
+}
+
+/** Builds everything requests need from a validated snapshot; throws SnapshotRefusedError when it cannot. */
+export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): CompiledSnapshot {
+  const t0 = performance.now();
+  const warnings: string[] = [...snapshot.warnings];
+  const policyDeps: PolicyDeps = { snapshot, counters: deps.counters, warn: (m) => warnings.push(m) };
+  const router = FindMyWay<FindMyWay.HTTPVersion.V1>({ ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1000 });
+  const routes: CompiledRoute[] = [];
+  const redactBase = [...ALWAYS_REDACTED, ...deps.redact.map((n) => n.toLowerCase())];
+  try {
+    for (const route of snapshot.routes) {
+      const pipeline = compilePipeline(route, undefined, route.policies, deps, policyDeps);
+      const redact = new Set(redactBase);
+      const keyParam = route.policies.apiKeyAuth?.query;
+      if (keyParam !== undefined) redact.add(keyParam.toLowerCase());
+      const keyHeader = route.policies.apiKeyAuth?.header;
+      if (keyHeader !== undefined) redact.add(keyHeader.toLowerCase());
+      const compiled: CompiledRoute = {
+        route,
+        retired: route.state === 'retired',
+        pipeline,
+        traffic: deps.metrics.routeTraffic(route.api, route.version, route.id),
+        redact,
+      };
+      routes.push(compiled);
+      const base = route.prefix.endsWith('/') ? route.prefix.slice(0, -1) : route.prefix;
+      const catchAll: RouteMatch = { compiled, operation: undefined, pipeline };
+      if (!compiled.retired) {
+        for (const operation of route.operations) {
+          const store: RouteMatch = {
+            compiled,
+            operation,
+            pipeline: operation.policies === undefined ? pipeline : compilePipeline(route, operation, operation.policies as PolicyConfigs, deps, policyDeps),
+          };
+          const path = routerPath(base, operation.path);
+          try {
+            router.on(operation.method as FindMyWay.HTTPMethod, path, noop, store);
+          } catch (err) {
+            warnings.push(`${route.id}: operation ${operation.id} (${operation.method} ${operation.path}) is not routable: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+      }
+      for (const path of [base === '' ? '/' : base, `${base}/*`]) {
+        for (const method of CATCH_ALL_METHODS) {
+          try {
+            router.on(method, path, noop, catchAll);
+          } catch (err) {
+            if (!(err instanceof Error && /already declared/.test(err.message))) throw err;
+          }
+        }
+      }
+    }
+  } catch (err) {
+    throw new SnapshotRefusedError(err instanceof Error ? err.message : String(err), snapshot.version);
+  }
+  router.compile();
+  return {
+    snapshot,
+    version: snapshot.version,
+    hash: snapshot.hash,
+    router,
+    routes,
+    warnings,
+    compiledAt: new Date().toISOString(),
+    compileMs: performance.now() - t0,
+  };
+}
