@@ -7,6 +7,7 @@ import { loadSpec } from '@apigov/spec';
 import type { Store } from '@apigov/store';
 import { hashToken, newToken, type Principal } from './auth.js';
 import { writeResource } from './catalog/writes.js';
+import { apiKeyCredential, newApiKey } from './consumption/keys.js';
 
 export interface DemoTokens {
   [user: string]: string;
@@ -51,6 +52,15 @@ export async function loadDemo(store: Store, options: DemoOptions): Promise<Demo
     }),
     res('Plan', 'free', { displayName: 'Free', rateLimit: { perMinute: 60 }, quota: { perDay: 1000 }, approval: 'auto', environments: ['dev', 'staging'] }),
     res('Plan', 'gold', { displayName: 'Gold', rateLimit: { perMinute: 6000 }, approval: 'manual', environments: [] }),
+    ...['dev', 'staging', 'prod'].map((env) =>
+      res('Policy', `platform-${env}`, {
+        description: `Platform policy for ${env}: every API needs an API key and a subscription, and requests are validated against the API's OpenAPI document.`,
+        targetRef: { kind: 'Environment', name: env },
+        apiKeyAuth: { header: 'x-api-key' },
+        subscription: { required: true },
+        requestValidation: { enabled: true },
+      }),
+    ),
     res('Api', 'payments', {
       owner: 'payments',
       title: 'Payments',
@@ -60,6 +70,8 @@ export async function loadDemo(store: Store, options: DemoOptions): Promise<Demo
       contact: { name: 'Payments team', email: 'payments@example.com' },
       versions: [{ name: 'v1', revision: doc.version, openapi: doc.document, environments: { dev: { upstream: options.paymentsUpstream, state: 'published' } } }],
     }),
+    res('Application', 'bob-app', { owner: 'orders', displayName: "Bob's order service" }),
+    res('Subscription', 'bob-app-payments-v1-dev', { application: 'bob-app', api: 'payments', version: 'v1', plan: 'free', environment: 'dev' }),
   ];
   const tokens: DemoTokens = {};
   await store.transaction(async (tx) => {
@@ -78,6 +90,15 @@ export async function loadDemo(store: Store, options: DemoOptions): Promise<Demo
       await tx.putToken(hashToken(token), { user, prefix: token.slice(0, 8), createdAt: new Date().toISOString() });
       await tx.audit({ actor: SYSTEM.name, action: 'token.issue', kind: 'User', name: user, before: null, after: { prefix: token.slice(0, 8) }, requestId: 'demo' });
       tokens[user] = token;
+    }
+    // bob's app gets one API key so the demo can be called at once; `apigov keys create` makes more
+    const haveKey = known.bobAppKey !== undefined && (await tx.get('Credential', 'bob-app-demo-key')) !== null;
+    if (haveKey) tokens.bobAppKey = known.bobAppKey;
+    else {
+      const key = newApiKey();
+      if (await tx.get('Credential', 'bob-app-demo-key')) await tx.delete('Credential', 'bob-app-demo-key');
+      await writeResource(ctx, apiKeyCredential('bob-app-demo-key', 'bob-app', key), { action: 'key.create' });
+      tokens.bobAppKey = key;
     }
   });
   writeFileSync(tokenFile, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
