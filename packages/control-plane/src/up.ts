@@ -118,7 +118,14 @@ async function main(): Promise<void> {
     out(`try:  npx apigov login --url ${cp.url} --token ${tokens.bob} && npx apigov search payments`);
     if (!values['no-gateways']) out(`      curl -H 'x-api-key: ${tokens.bobAppKey}' http://${values.host as string}:${gatewayPort}/payments/v1/payments`);
   }
-  if (!values['no-gateways']) {
+  let gatewaysAvailable = true;
+  try {
+    createRequire(import.meta.url).resolve('@apigov/gateway/main');
+  } catch {
+    gatewaysAvailable = false;
+    if (!values['no-gateways']) out('the gateway package is not built; starting without gateways (npm run build)');
+  }
+  if (!values['no-gateways'] && gatewaysAvailable) {
     const envs = (await cp.store.list('Environment', { limit: 1000 })).sort(
       (a, b) => (a.resource.kind === 'Environment' && b.resource.kind === 'Environment' ? a.resource.spec.order - b.resource.spec.order : 0) || a.resource.metadata.name.localeCompare(b.resource.metadata.name),
     );
