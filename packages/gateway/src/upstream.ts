@@ -10,6 +10,11 @@ type RetriesConfig = NonNullable<PolicyConfigs['retries']>;
 type CircuitBreakerConfig = NonNullable<PolicyConfigs['circuitBreaker']>;
 
 export const DEFAULT_CONNECT_MS = 5_000;
+/**
+ * undici's headers timeout runs on its coarse timers (about 1 s resolution): fine for long timeouts. Shorter ones
+ * get a precise timer of their own per attempt.
+ */
+export const PRECISE_TIMEOUT_BELOW_MS = 5_000;
 export const DEFAULT_REQUEST_MS = 30_000;
 
 /** Request headers never forwarded (hop-by-hop, RFC 9110 §7.6.1), or replaced by the gateway's own. */
@@ -201,6 +206,8 @@ export class UpstreamStage {
   readonly targets: UpstreamTarget[];
   readonly totalWeight: number;
   readonly requestMs: number;
+  /** whether attempts arm their own timer (requestMs too short for undici's coarse timers) */
+  readonly preciseTimeout: boolean;
   readonly retryAttempts: number;
   readonly retryStatuses: ReadonlySet<number>;
   readonly retryOnConnectFailure: boolean;
@@ -213,6 +220,7 @@ export class UpstreamStage {
     const timeouts: TimeoutsConfig | undefined = policies.timeouts;
     const connectMs = timeouts?.connectMs ?? DEFAULT_CONNECT_MS;
     this.requestMs = timeouts?.requestMs ?? DEFAULT_REQUEST_MS;
+    this.preciseTimeout = this.requestMs < PRECISE_TIMEOUT_BELOW_MS;
     const split = policies.trafficSplit?.targets.filter((t) => t.weight > 0);
     const wanted = split !== undefined && split.length > 0 ? split : [{ upstream, weight: 1 }];
     this.targets = wanted.map((t) => {
@@ -247,6 +255,17 @@ export class UpstreamStage {
 }
 
 type FailureKind = 'connect-failure' | 'timeout' | 'other';
+
+class AttemptTimeoutError extends Error {
+  readonly code = 'UND_ERR_HEADERS_TIMEOUT';
+  constructor() {
+    super('upstream attempt timed out');
+  }
+}
+
+function onAttemptTimeout(call: UpstreamCall): void {
+  call.attemptTimedOut();
+}
 
 function failureKind(err: Error & { code?: string }): FailureKind {
   switch (err.code) {
@@ -283,6 +302,9 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   private started = false;
   private readonly startedAt = performance.now();
   private readonly options: Dispatcher.DispatchOptions;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  /** attempt number whose timer fired; callbacks of that attempt are ignored */
+  private abandoned = -1;
 
   constructor(
     private readonly ctx: GatewayRequest,
@@ -306,14 +328,43 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     this.target = target;
     this.discarding = false;
     this.options.path = target.basePath + this.ctx.upstreamPath;
+    this.abortUpstream = undefined;
+    if (stage.preciseTimeout) this.timer = setTimeout(onAttemptTimeout, stage.requestMs, this);
     target.pool.dispatch(this.options, this);
   }
 
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** the precise per-attempt timer fired before the upstream answered */
+  attemptTimedOut(): void {
+    this.timer = undefined;
+    if (this.started) return;
+    const abort = this.abortUpstream;
+    this.abandoned = this.attempt;
+    if (abort !== undefined) abort(new AttemptTimeoutError());
+    else {
+      // still queued or connecting: answer now (no retry: that request may still start), drop it when it connects
+      this.attempt = Number.MAX_SAFE_INTEGER;
+      this.abandoned = this.attempt;
+      this.onError(new AttemptTimeoutError());
+    }
+  }
+
   onConnect(abort: (err?: Error) => void): void {
+    if (this.abandoned === this.attempt && this.started === false && this.ctx.done) {
+      abort(new AttemptTimeoutError());
+      return;
+    }
     this.abortUpstream = abort;
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null, resume: () => void): boolean {
+    this.clearTimer();
     const breaker = this.target.breaker;
     if (breaker !== undefined) {
       if (statusCode >= 500) breaker.failure(Date.now());
@@ -370,6 +421,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.clearTimer();
     if (this.discarding) {
       this.attempt++;
       this.start();
@@ -381,7 +433,9 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    this.clearTimer();
     const ctx = this.ctx;
+    if (ctx.done && !this.started) return; // answered already (an attempt timed out while queued)
     const kind = failureKind(err as Error & { code?: string });
     const breaker = this.target?.breaker;
     if (breaker !== undefined) {

@@ -1,0 +1,138 @@
+// The upstream stage as a client sees it: timeouts → 504, unreachable → 502, retries on configured statuses within
+// a retry budget, the circuit breaker opening and closing, and the weighted split between two real upstreams.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import type { PolicyConfigs } from '@apigov/model';
+import { startPaymentsService, type PaymentsService } from '../../../examples/payments/src/index.js';
+import { startGateway, type Gateway } from '../src/gateway.js';
+import { buildSnapshot, paymentsRoute } from './snapshot-fixture.js';
+import { startScriptedUpstream, type ScriptedUpstream } from './upstream-fixture.js';
+
+async function get(gw: Gateway, path: string, method = 'GET') {
+  const res = await request(`${gw.url}${path}`, { method: method as 'GET' });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, json: () => JSON.parse(text) as Record<string, unknown> };
+}
+
+let up: ScriptedUpstream;
+let gw: Gateway | undefined;
+
+async function gatewayFor(policies: PolicyConfigs, upstream = up.url): Promise<Gateway> {
+  const route = await paymentsRoute(upstream, { id: 'flaky/v1', withoutOperations: true, policies });
+  gw = await startGateway({ environment: 'dev', port: 0, adminPort: null, accessLog: 'off', snapshot: buildSnapshot({ routes: [route] }) });
+  return gw;
+}
+
+beforeAll(async () => {
+  up = await startScriptedUpstream();
+});
+afterEach(async () => {
+  await gw?.close();
+  gw = undefined;
+  up.script = [];
+  up.fallback = 200;
+  up.delayMs = 0;
+  up.count = 0;
+});
+afterAll(async () => {
+  await up.close();
+});
+
+describe('upstream timeouts and errors', () => {
+  it('answers 504 when the upstream is slower than requestMs', async () => {
+    up.delayMs = 1500;
+    const g = await gatewayFor({ timeouts: { connectMs: 1000, requestMs: 200 } });
+    const t0 = Date.now();
+    const r = await get(g, '/flaky/v1/slow');
+    expect(r.status).toBe(504);
+    expect(r.json().code).toBe('APIGOV_ERR_GATEWAY_UPSTREAM_TIMEOUT');
+    expect(Date.now() - t0).toBeLessThan(700);
+  });
+
+  it('answers 502 when the upstream cannot be reached', async () => {
+    const closed = await startScriptedUpstream();
+    await closed.close();
+    const g = await gatewayFor({}, closed.url);
+    const r = await get(g, '/flaky/v1/x');
+    expect(r.status).toBe(502);
+    expect(r.json().code).toBe('APIGOV_ERR_GATEWAY_UPSTREAM');
+  });
+});
+
+describe('retries', () => {
+  it('retries configured statuses on allowed methods and the client sees the success', async () => {
+    const g = await gatewayFor({ retries: { attempts: 2, on: [503], budgetPercent: 50, methods: ['GET'] } });
+    up.script = [503, 503];
+    const r = await get(g, '/flaky/v1/x');
+    expect(r.status).toBe(200);
+    expect(up.count).toBe(3);
+  });
+
+  it('never retries methods that are not listed', async () => {
+    const g = await gatewayFor({ retries: { attempts: 2, on: [503], budgetPercent: 50, methods: ['GET'] } });
+    up.script = [503];
+    const r = await get(g, '/flaky/v1/x', 'POST');
+    expect(r.status).toBe(503);
+    expect(up.count).toBe(1);
+  });
+
+  it('keeps retries within the budget when the upstream keeps failing', async () => {
+    const g = await gatewayFor({ retries: { attempts: 2, on: [503], budgetPercent: 20, methods: ['GET'] } });
+    up.fallback = 503;
+    const n = 40;
+    for (let i = 0; i < n; i++) expect((await get(g, '/flaky/v1/x')).status).toBe(503);
+    const retries = up.count - n;
+    // without a budget: 80 retries; with it: 20 % of the requests plus a floor of 3
+    expect(retries).toBeGreaterThan(0);
+    expect(retries).toBeLessThanOrEqual(Math.ceil(n * 0.2) + 3);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens after consecutive failures, answers 503 without calling the upstream, and closes after openSeconds', async () => {
+    const g = await gatewayFor({ circuitBreaker: { failureThreshold: 3, openSeconds: 1 } });
+    up.fallback = 500;
+    for (let i = 0; i < 3; i++) expect((await get(g, '/flaky/v1/x')).status).toBe(500);
+    const open = await get(g, '/flaky/v1/x');
+    expect(open.status).toBe(503);
+    expect(open.json().code).toBe('APIGOV_ERR_GATEWAY_CIRCUIT_OPEN');
+    expect(open.headers['retry-after']).toBe('1');
+    expect(up.count).toBe(3);
+    expect(g.stats().openCircuits).toBe(1);
+    up.fallback = 200;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await get(g, '/flaky/v1/x')).status).toBe(200); // the half-open probe
+    expect((await get(g, '/flaky/v1/x')).status).toBe(200);
+    expect(up.count).toBe(5);
+    expect(g.stats().openCircuits).toBe(0);
+  });
+});
+
+describe('weighted split', () => {
+  let a: PaymentsService;
+  let b: PaymentsService;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startPaymentsService(), startPaymentsService()]);
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('sends traffic to the targets in proportion to their weights', async () => {
+    const g = await gatewayFor({ trafficSplit: { targets: [{ upstream: a.url, weight: 80 }, { upstream: b.url, weight: 20 }] } }, a.url);
+    const n = 1000;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < n) {
+        next++;
+        expect((await get(g, '/flaky/v1/health')).status).toBe(200);
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    const count = async (s: PaymentsService) => ((await (await request(`${s.url}/__requests`)).body.json()) as { count: number }).count;
+    const [ca, cb] = [await count(a), await count(b)];
+    expect(ca + cb).toBe(n);
+    expect(ca / n).toBeGreaterThan(0.77);
+    expect(ca / n).toBeLessThan(0.83);
+  });
+});
