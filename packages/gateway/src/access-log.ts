@@ -55,7 +55,7 @@ export class AccessLog {
   constructor(target: string) {
     const dest = pino.destination({ dest: target === 'stdout' ? 1 : target, minLength: 4096, sync: false, mkdir: true });
     this.stream = dest as unknown as DestinationStream & { flushSync(): void; end(): void };
-    this.logger = pino({ base: null, messageKey: 'msg', formatters: { level: () => ({}) } }, dest);
+    this.logger = pino({ base: null }, dest);
   }
 
   write(line: AccessLogLine): void {

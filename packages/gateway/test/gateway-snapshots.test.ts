@@ -1,0 +1,188 @@
+// Snapshots from the control plane as operators see them: long-poll contract, propagation, refusal of invalid
+// snapshots (last good kept, reported), restart from the cache dir with the control plane down, 50 swaps under
+// keep-alive load with zero failed requests, usage reports with correct counts, and the redacted access log.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import type { GatewaySnapshot } from '@apigov/model';
+import { startPaymentsService, type PaymentsService } from '../../../examples/payments/src/index.js';
+import { startGateway, type Gateway } from '../src/gateway.js';
+import { buildSnapshot, paymentsRoute } from './snapshot-fixture.js';
+import { startControlPlaneStandIn, type ControlPlaneStandIn } from './control-plane-stand-in.js';
+
+let service: PaymentsService;
+let dir: string;
+
+beforeAll(async () => {
+  service = await startPaymentsService();
+  dir = await mkdtemp(join(tmpdir(), 'apigov-gw-'));
+});
+afterAll(async () => {
+  await service.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function status(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const res = await request(url, { headers });
+  await res.body.dump();
+  return res.statusCode;
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<number> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now() - t0;
+}
+
+async function snapshotV(version: number, extra: { prefix?: string } = {}): Promise<GatewaySnapshot> {
+  return buildSnapshot({ version, routes: [await paymentsRoute(service.url, { ...(extra.prefix !== undefined && { prefix: extra.prefix }) })] });
+}
+
+describe('snapshots from the control plane', () => {
+  let cp: ControlPlaneStandIn;
+  let gw: Gateway;
+  const cacheDir = () => join(dir, 'cache-dev');
+
+  beforeAll(async () => {
+    cp = await startControlPlaneStandIn({ token: 't0ken' });
+    cp.publish(await snapshotV(1));
+    gw = await startGateway({ environment: 'dev', port: 0, adminPort: 0, accessLog: 'off', controlPlaneUrl: cp.url, token: 't0ken', cacheDir: cacheDir(), reportIntervalMs: 200, snapshotWaitSeconds: 5 });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await cp?.stop();
+  });
+
+  it('starts with the control plane snapshot, long-polling with environment, since, wait and the token', async () => {
+    expect(gw.status().version).toBe(1);
+    expect(await status(`${gw.url}/payments/v1/payments`)).toBe(200);
+    await until(() => cp.snapshotRequests.some((r) => r.since === '1'));
+    const poll = cp.snapshotRequests.find((r) => r.since === '1')!;
+    expect(poll).toMatchObject({ environment: 'dev', wait: '5', authorization: 'Bearer t0ken' });
+  });
+
+  it('enforces a published change in well under a second', async () => {
+    cp.publish(await snapshotV(2, { prefix: '/pay/v1' }));
+    const ms = await until(async () => (await status(`${gw.url}/pay/v1/payments`)) === 200);
+    expect(ms).toBeLessThan(1000);
+    expect(await status(`${gw.url}/payments/v1/payments`)).toBe(404);
+  });
+
+  it('refuses a snapshot whose hash does not match, keeps the last good one and reports the refusal', async () => {
+    const bad = { ...(await snapshotV(3)), hash: 'f'.repeat(64) };
+    cp.publish(bad);
+    await until(() => gw.status().lastRejection?.version === 3);
+    expect(gw.status().version).toBe(2);
+    expect(gw.status().lastRejection?.reason).toMatch(/hash mismatch/);
+    expect(await status(`${gw.url}/pay/v1/payments`)).toBe(200);
+    const metrics = await (await request(`${gw.adminUrl}/metrics`)).body.text();
+    expect(metrics).toMatch(/apigov_snapshot_rejected_total 1/);
+    await until(() => cp.reports.some((r) => r.rejected?.version === 3 && r.appliedVersion === 2));
+    const snap = (await (await request(`${gw.adminUrl}/snapshot`)).body.json()) as { version: number; lastRejection: { version: number } };
+    expect(snap).toMatchObject({ version: 2, lastRejection: { version: 3 } });
+  });
+
+  it('refuses a snapshot a policy cannot compile', async () => {
+    const route = await paymentsRoute(service.url, { policies: { ipFilter: { allow: ['999.1.2.3/8'], deny: [] } } });
+    cp.publish(buildSnapshot({ version: 4, routes: [route] }));
+    await until(() => gw.status().lastRejection?.version === 4);
+    expect(gw.status().lastRejection?.reason).toMatch(/ipFilter/);
+    expect(gw.status().version).toBe(2);
+  });
+
+  it('reports usage per route and status class with the right counts', async () => {
+    const before = cp.reports.length;
+    for (let i = 0; i < 7; i++) expect(await status(`${gw.url}/pay/v1/payments`)).toBe(200);
+    expect(await status(`${gw.url}/pay/v1/payments/nope`)).toBe(404);
+    const sum = (cls: string) =>
+      cp.reports
+        .slice(before)
+        .flatMap((r) => r.usage)
+        .filter((u) => u.route === 'payments/v1' && u.statusClass === cls)
+        .reduce((s, u) => s + u.count, 0);
+    await until(() => sum('2xx') === 7 && sum('4xx') === 1);
+    const entry = cp.reports.slice(before).flatMap((r) => r.usage).find((u) => u.statusClass === '2xx')!;
+    expect(entry).toMatchObject({ api: 'payments', version: 'v1' });
+    expect(Object.keys(entry.latencyBuckets)).toEqual(['1', '2', '5', '10', '25', '50', '100', '250', '500', '1000', '2500', '5000', '10000', '+Inf']);
+    expect(cp.reports.at(-1)!.gateway).toMatch(/:\d+:\d+$/);
+  });
+
+  it('restarts from its cache dir while the control plane is down, and still serves', async () => {
+    await gw.close();
+    await cp.stop();
+    const cached = JSON.parse(await readFile(join(cacheDir(), 'snapshot.json'), 'utf8')) as { version: number };
+    expect(cached.version).toBe(2);
+    const again = await startGateway({ environment: 'dev', port: 0, adminPort: 0, accessLog: 'off', controlPlaneUrl: cp.url, cacheDir: cacheDir(), snapshotWaitSeconds: 1 });
+    try {
+      expect(again.status().version).toBe(2);
+      expect(await status(`${again.url}/pay/v1/payments`)).toBe(200);
+      expect(await status(`${again.adminUrl}/ready`)).toBe(200);
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+describe('snapshot swaps under load', () => {
+  it('applies 50 snapshot changes while a client sends requests on keep-alive connections, with zero failures', async () => {
+    const gw = await startGateway({ environment: 'dev', port: 0, adminPort: null, accessLog: 'off', snapshot: await snapshotV(1) });
+    const agent = new Agent({ connections: 4, pipelining: 1 });
+    let ok = 0;
+    const failures: string[] = [];
+    let stop = false;
+    const client = async (): Promise<void> => {
+      while (!stop || ok < 2000) {
+        try {
+          const res = await request(`${gw.url}/payments/v1/payments?limit=1`, { dispatcher: agent });
+          await res.body.dump();
+          if (res.statusCode === 200) ok++;
+          else failures.push(String(res.statusCode));
+        } catch (err) {
+          failures.push(String(err));
+        }
+        if (failures.length > 20) return;
+      }
+    };
+    const clients = [client(), client(), client(), client()];
+    const prefixes = ['/payments/v1', '/payments/v1'];
+    for (let v = 2; v <= 51; v++) {
+      // every snapshot keeps the route (with different policies), so every request must succeed
+      const route = await paymentsRoute(service.url, { prefix: prefixes[v % 2]!, policies: v % 3 === 0 ? { headers: { request: { add: { 'x-v': String(v) }, remove: [], rename: {} } } } : { requestValidation: { enabled: true, body: true, parameters: true, rejectUnknownOperations: v % 2 === 0 } } });
+      await gw.applySnapshot(buildSnapshot({ version: v, routes: [route] }));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    stop = true;
+    await Promise.all(clients);
+    await agent.close();
+    expect(gw.stats().snapshotsApplied).toBe(51);
+    await gw.close();
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThanOrEqual(2000);
+  });
+});
+
+describe('access log', () => {
+  it('writes one JSON line per request with credentials redacted', async () => {
+    const file = join(dir, 'access.log');
+    const route = await paymentsRoute(service.url, { withoutOperations: true, policies: {} });
+    const gw = await startGateway({ environment: 'dev', port: 0, adminPort: null, accessLog: file, redact: ['card'], snapshot: buildSnapshot({ routes: [route] }) });
+    await status(`${gw.url}/payments/v1/payments?api_key=QUERYSECRET&card=4111111111111111&limit=1`, { 'x-api-key': 'HEADERSECRET', authorization: 'Bearer TOKENSECRET', cookie: 'session=COOKIESECRET', 'x-request-id': 'log-1' });
+    await status(`${gw.url}/nowhere`);
+    await gw.close();
+    const text = await readFile(file, 'utf8');
+    for (const secret of ['QUERYSECRET', '4111111111111111', 'HEADERSECRET', 'TOKENSECRET', 'COOKIESECRET']) expect(text).not.toContain(secret);
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ requestId: 'log-1', method: 'GET', path: '/payments/v1/payments?api_key=[REDACTED]&card=[REDACTED]&limit=1', route: 'payments/v1', status: 200, clientIp: '127.0.0.1' });
+    expect(typeof lines[0]!.time).toBe('number');
+    expect(typeof lines[0]!.durationMs).toBe('number');
+    expect(typeof lines[0]!.upstreamMs).toBe('number');
+    expect(lines[0]!.bytes).toBeGreaterThan(0);
+    expect(lines[1]).toMatchObject({ path: '/nowhere', status: 404, code: 'APIGOV_ERR_GATEWAY_NO_ROUTE' });
+  });
+});
