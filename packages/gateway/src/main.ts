@@ -17,7 +17,7 @@ import { SnapshotClient } from './snapshot-client.js';
 
 export const USAGE = `usage: apigov gateway --env ENV [--control-plane URL] [--port N] [--admin-port N] [--host H]
   [--token T | APIGOV_GATEWAY_TOKEN] [--redis URL] [--cache-dir DIR] [--snapshot-file FILE]
-  [--access-log stdout|off|FILE] [--trusted-proxies CIDR,…] [--redact NAME,…] [--workers N] [--body-limit BYTES]`;
+  [--access-log stdout|off|FILE] [--trusted-proxies CIDR,…] [--redact NAME,…] [--workers N] [--body-limit BYTES] [--report-interval MS]`;
 
 export interface GatewayCommand {
   options: GatewayOptions;
@@ -43,6 +43,7 @@ export function parseGatewayArgs(argv: string[], env: NodeJS.ProcessEnv = proces
       redact: { type: 'string' },
       workers: { type: 'string' },
       'body-limit': { type: 'string' },
+      'report-interval': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -73,6 +74,7 @@ export function parseGatewayArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     ...(values['trusted-proxies'] !== undefined && { trustedProxies: list(values['trusted-proxies']) }),
     ...(values.redact !== undefined && { redact: list(values.redact) }),
     ...(values['body-limit'] !== undefined && { bodyLimitBytes: int('body-limit', values['body-limit'], 0) }),
+    ...(values['report-interval'] !== undefined && { reportIntervalMs: Math.max(100, int('report-interval', values['report-interval'], 5000)) }),
   };
   return { options, workers: int('workers', values.workers, 1) };
 }
