@@ -9,6 +9,8 @@ import { CLI_CONFIG, CliError, EXIT_USAGE, usageError } from './errors.js';
 export interface Context {
   url: string;
   token?: string;
+  /** API keys remembered by `apigov keys create|rotate`, per application, for `apigov call`. */
+  keys?: Record<string, string>;
 }
 
 export interface CliConfig {
@@ -67,7 +69,17 @@ export async function loadConfig(path: string = configPath()): Promise<CliConfig
     const ctx = value as Record<string, unknown> | null;
     if (typeof ctx !== 'object' || ctx === null || typeof ctx.url !== 'string') throw configError(path, `contexts.${name}.url must be a URL`);
     if (ctx.token !== undefined && ctx.token !== null && typeof ctx.token !== 'string') throw configError(path, `contexts.${name}.token must be a string`);
-    config.contexts[name] = typeof ctx.token === 'string' ? { url: ctx.url, token: ctx.token } : { url: ctx.url };
+    const context: Context = typeof ctx.token === 'string' ? { url: ctx.url, token: ctx.token } : { url: ctx.url };
+    if (ctx.keys !== undefined && ctx.keys !== null) {
+      if (typeof ctx.keys !== 'object' || Array.isArray(ctx.keys)) throw configError(path, `contexts.${name}.keys must be a mapping of application to API key`);
+      const keys: Record<string, string> = {};
+      for (const [app, key] of Object.entries(ctx.keys as Record<string, unknown>)) {
+        if (typeof key !== 'string') throw configError(path, `contexts.${name}.keys.${app} must be a string`);
+        keys[app] = key;
+      }
+      if (Object.keys(keys).length > 0) context.keys = keys;
+    }
+    config.contexts[name] = context;
   }
   return config;
 }
@@ -119,4 +131,69 @@ export async function resolveTarget(env: NodeJS.ProcessEnv = process.env): Promi
   const token = envToken ? envToken : ctx?.token;
   const tokenFrom: Target['tokenFrom'] = envToken ? 'APIGOV_TOKEN' : ctx?.token ? 'context' : 'none';
   return { url, token, context: ctx === undefined ? undefined : name, urlFrom, tokenFrom };
+}
+
+/** Where API keys for one control plane are remembered: a context and the config file holding it. */
+export interface KeyStore {
+  path: string;
+  config: CliConfig;
+  /** The context that holds the keys (undefined: none yet; `rememberKey` creates one). */
+  context: string | undefined;
+  url: string;
+}
+
+/**
+ * The context whose keys belong to the control plane in use: the context in use when its URL is the
+ * target's (the usual case), else the first context with that URL (APIGOV_URL pointing elsewhere).
+ */
+export async function openKeyStore(target: Target, env: NodeJS.ProcessEnv = process.env): Promise<KeyStore> {
+  const path = configPath(env);
+  const config = await loadConfig(path);
+  const sameUrl = (name: string) => config.contexts[name]?.url.replace(/\/+$/, '') === target.url;
+  let context: string | undefined;
+  if (target.context !== undefined && (target.urlFrom === 'context' || sameUrl(target.context))) context = target.context;
+  else context = Object.keys(config.contexts).sort().find(sameUrl);
+  return { path, config, context, url: target.url };
+}
+
+export function rememberedKeys(store: KeyStore): Record<string, string> {
+  return store.context === undefined ? {} : { ...store.config.contexts[store.context]?.keys };
+}
+
+/** A context name for a control plane URL that has none yet: `127.0.0.1-4000`. */
+function contextNameFor(url: string, taken: Record<string, Context>): string {
+  let base = new URL(url).host.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || DEFAULT_CONTEXT;
+  base = base.slice(0, 56);
+  let name = base;
+  for (let i = 2; taken[name] !== undefined; i++) name = `${base}-${i}`;
+  return name;
+}
+
+/**
+ * Remembers `key` for `app` in the store's context and saves the config (mode 0600). With no context for
+ * this control plane yet (APIGOV_URL alone), one is created for its URL, without a token and not made current.
+ * Returns the context used.
+ */
+export async function rememberKey(store: KeyStore, app: string, key: string): Promise<string> {
+  if (store.context === undefined) {
+    store.context = contextNameFor(store.url, store.config.contexts);
+    store.config.contexts[store.context] = { url: store.url };
+  }
+  const ctx = store.config.contexts[store.context];
+  ctx.keys = { ...ctx.keys, [app]: key };
+  await saveConfig(store.config, store.path);
+  return store.context;
+}
+
+/** Forgets the remembered key of `app` if `matches` says it is the one; true when one was forgotten. */
+export async function forgetKey(store: KeyStore, app: string, matches: (key: string) => boolean): Promise<boolean> {
+  const ctx = store.context === undefined ? undefined : store.config.contexts[store.context];
+  const key = ctx?.keys?.[app];
+  if (ctx === undefined || key === undefined || !matches(key)) return false;
+  const rest = { ...ctx.keys };
+  delete rest[app];
+  if (Object.keys(rest).length > 0) ctx.keys = rest;
+  else delete ctx.keys;
+  await saveConfig(store.config, store.path);
+  return true;
 }

@@ -33,7 +33,9 @@ export function registerContextCommands(program: Command, session: Session): voi
         const me = await whoami(new ControlPlaneClient(url, opts.token));
         const path = configPath(session.env);
         const config = await loadConfig(path);
-        config.contexts[opts.context] = { url, token: opts.token };
+        // remembered API keys stay with the context as long as it points at the same control plane
+        const keys = config.contexts[opts.context]?.url === url ? config.contexts[opts.context]?.keys : undefined;
+        config.contexts[opts.context] = keys === undefined ? { url, token: opts.token } : { url, token: opts.token, keys };
         config.current = opts.context;
         await saveConfig(config, path);
         emit(opts.output, { context: opts.context, url, configFile: path, whoami: me }, () =>
