@@ -10,6 +10,7 @@ import { registerContextCommands } from './commands/contexts.js';
 import { registerDescribeCommands } from './commands/describe.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerGatewayCommand } from './commands/gateway.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerRegisterCommand } from './commands/register.js';
 import { registerSearchCommand } from './commands/search.js';
@@ -34,6 +35,7 @@ const COMMANDS: CommandRegistrar[] = [
   registerExportCommand,
   registerAuditCommands,
   registerUpCommand,
+  registerGatewayCommand,
 ];
 
 export function buildProgram(session: Session): Command {
