@@ -137,12 +137,12 @@ export async function whoami(cp: ControlPlaneClient): Promise<Whoami> {
   return (await cp.request('GET', '/v1/whoami')).body as Whoami;
 }
 
-/** `GET /v1/{kind}`, following `nextCursor` until every item is read. */
-export async function listResources(cp: ControlPlaneClient, plural: string): Promise<ResourceDocument[]> {
+/** `GET /v1/{kind}`, following `nextCursor` until every item is read; `filters` match top-level spec fields. */
+export async function listResources(cp: ControlPlaneClient, plural: string, filters: Record<string, string | undefined> = {}): Promise<ResourceDocument[]> {
   const items: ResourceDocument[] = [];
   let cursor: string | undefined;
   do {
-    const page = (await cp.request('GET', `/v1/${seg(plural)}`, { query: { limit: PAGE_SIZE, cursor } })).body as { items?: ResourceDocument[]; nextCursor?: string };
+    const page = (await cp.request('GET', `/v1/${seg(plural)}`, { query: { ...filters, limit: PAGE_SIZE, cursor } })).body as { items?: ResourceDocument[]; nextCursor?: string };
     items.push(...(page.items ?? []));
     cursor = page.nextCursor;
   } while (cursor);
@@ -214,4 +214,152 @@ export async function auditEvents(cp: ControlPlaneClient, query: AuditQuery): Pr
 /** `GET /v1/audit/verify` */
 export async function verifyAudit(cp: ControlPlaneClient): Promise<AuditVerification> {
   return (await cp.request('GET', '/v1/audit/verify')).body as AuditVerification;
+}
+
+/** `DELETE /v1/{kind}/{name}` */
+export async function deleteResource(cp: ControlPlaneClient, plural: string, name: string): Promise<void> {
+  await cp.request('DELETE', `/v1/${seg(plural)}/${seg(name)}`);
+}
+
+// ---- consumption (docs/rest-api.md, "Consumption") ----
+
+export interface SubscribeRequest {
+  api: string;
+  plan: string;
+  environment: string;
+  version?: string;
+  expiresAt?: string;
+}
+
+export type SubscriptionAction = 'approve' | 'reject' | 'suspend' | 'resume';
+
+/** `{key, credential}` from creating a key; rotation adds `previous`. */
+export interface IssuedKey {
+  key: string;
+  credential: ResourceDocument;
+  previous?: { name: string; expiresAt: string };
+}
+
+export interface Consumer {
+  subscription: string;
+  application: string;
+  team?: string;
+  version: string;
+  environment: string;
+  plan: string;
+  state: string;
+  expiresAt?: string;
+}
+
+/** Traffic figures as `stats` and `health` report them (`p95Ms` is a bucket bound, or `>10000`). */
+export interface TrafficSummary {
+  requests: number;
+  errors4xx: number;
+  errors5xx: number;
+  meanMs: number | null;
+  p95Ms: number | string | null;
+}
+
+export interface ApiStats {
+  api: string;
+  environment: string | null;
+  minutes: number;
+  since: string;
+  totals: TrafficSummary;
+  series: Array<TrafficSummary & { minute: string }>;
+  byApplication: Array<TrafficSummary & { application: string }>;
+}
+
+export interface StatsQuery {
+  environment?: string;
+  application?: string;
+  minutes?: number;
+}
+
+export interface GatewayHealth {
+  gateway: string;
+  appliedVersion: number;
+  inSync: boolean;
+  lastSeenAt: string;
+  stale: boolean;
+  rejected?: { version: number; reason: string };
+}
+
+export interface EnvironmentHealth {
+  environment: string;
+  versions: string[];
+  status: string;
+  snapshotVersion: number | null;
+  gateways: GatewayHealth[];
+  last5Minutes: TrafficSummary & { errorRate: number };
+}
+
+export interface ApiHealth {
+  api: string;
+  environments: EnvironmentHealth[];
+}
+
+export interface RequestSample {
+  at: string;
+  environment?: string;
+  gateway?: string;
+  api: string;
+  version: string;
+  status: number;
+  code?: string;
+  requestId: string;
+  application?: string;
+  method: string;
+  path: string;
+  durationMs?: number;
+}
+
+/** `POST /v1/applications/{app}/subscriptions` → the Subscription. */
+export async function subscribe(cp: ControlPlaneClient, app: string, req: SubscribeRequest): Promise<ResourceDocument> {
+  const body: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req)) if (v !== undefined) body[k] = v;
+  return (await cp.request('POST', `/v1/applications/${seg(app)}/subscriptions`, { body, headers: creating() })).body as ResourceDocument;
+}
+
+/** `POST /v1/subscriptions/{name}/{approve|reject|suspend|resume}` → the Subscription. */
+export async function decideSubscription(cp: ControlPlaneClient, name: string, action: SubscriptionAction, reason?: string): Promise<ResourceDocument> {
+  return (await cp.request('POST', `/v1/subscriptions/${seg(name)}/${action}`, { body: reason === undefined ? {} : { reason } })).body as ResourceDocument;
+}
+
+/** `POST /v1/applications/{app}/keys` → `{key, credential}` (the key is shown this once). */
+export async function createKey(cp: ControlPlaneClient, app: string, expiresInDays?: number): Promise<IssuedKey> {
+  return (await cp.request('POST', `/v1/applications/${seg(app)}/keys`, { body: expiresInDays === undefined ? {} : { expiresInDays } })).body as IssuedKey;
+}
+
+/** `GET /v1/applications/{app}/keys` → the app's Credentials (never the keys). */
+export async function listKeys(cp: ControlPlaneClient, app: string): Promise<ResourceDocument[]> {
+  return ((await cp.request('GET', `/v1/applications/${seg(app)}/keys`)).body as { items?: ResourceDocument[] }).items ?? [];
+}
+
+/** `POST /v1/credentials/{name}/rotate` → `{key, credential, previous}`. */
+export async function rotateKey(cp: ControlPlaneClient, credential: string, options: { overlapSeconds?: number; expiresInDays?: number }): Promise<IssuedKey> {
+  const body: Record<string, number> = {};
+  if (options.overlapSeconds !== undefined) body.overlapSeconds = options.overlapSeconds;
+  if (options.expiresInDays !== undefined) body.expiresInDays = options.expiresInDays;
+  return (await cp.request('POST', `/v1/credentials/${seg(credential)}/rotate`, { body })).body as IssuedKey;
+}
+
+/** `GET /v1/apis/{name}/consumers` */
+export async function apiConsumers(cp: ControlPlaneClient, api: string): Promise<Consumer[]> {
+  return ((await cp.request('GET', `/v1/apis/${seg(api)}/consumers`)).body as { items?: Consumer[] }).items ?? [];
+}
+
+/** `GET /v1/apis/{name}/stats` */
+export async function apiStats(cp: ControlPlaneClient, api: string, query: StatsQuery): Promise<ApiStats> {
+  return (await cp.request('GET', `/v1/apis/${seg(api)}/stats`, { query: { ...query } })).body as ApiStats;
+}
+
+/** `GET /v1/apis/{name}/health` */
+export async function apiHealth(cp: ControlPlaneClient, api: string): Promise<ApiHealth> {
+  return (await cp.request('GET', `/v1/apis/${seg(api)}/health`)).body as ApiHealth;
+}
+
+/** `GET /v1/apis/{name}/errors` (failed requests) or `/logs` (recent requests), newest first. */
+export async function apiSamples(cp: ControlPlaneClient, api: string, which: 'errors' | 'logs', query: { limit?: number; environment?: string }): Promise<RequestSample[]> {
+  return ((await cp.request('GET', `/v1/apis/${seg(api)}/${which}`, { query: { ...query } })).body as { items?: RequestSample[] }).items ?? [];
 }

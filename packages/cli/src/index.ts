@@ -4,17 +4,22 @@ import { Command, CommanderError } from 'commander';
 import { CLI_USAGE, CliError, EXIT_OK, EXIT_USAGE, exitCodeOf, formatError } from './errors.js';
 import { writeErr } from './output.js';
 import { Session, type CommandRegistrar } from './session.js';
+import { registerAppCommands } from './commands/apps.js';
 import { registerApplyCommands } from './commands/apply.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerCallCommand } from './commands/call.js';
 import { registerContextCommands } from './commands/contexts.js';
 import { registerDescribeCommands } from './commands/describe.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerGatewayCommand } from './commands/gateway.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerRegisterCommand } from './commands/register.js';
 import { registerSearchCommand } from './commands/search.js';
+import { registerSubscriptionCommands } from './commands/subscriptions.js';
 import { registerTeamCommands } from './commands/teams.js';
+import { registerTrafficCommands } from './commands/traffic.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerUserCommands } from './commands/users.js';
 import { registerValidateCommand } from './commands/validate.js';
@@ -34,13 +39,18 @@ const COMMANDS: CommandRegistrar[] = [
   registerApplyCommands,
   registerExportCommand,
   registerAuditCommands,
+  registerAppCommands,
+  registerSubscriptionCommands,
+  registerKeyCommands,
+  registerCallCommand,
+  registerTrafficCommands,
   registerUpCommand,
   registerGatewayCommand,
 ];
 
 export function buildProgram(session: Session): Command {
   const program = new Command('apigov')
-    .description('Self-serve APIs, central governance: register, publish, find and govern APIs.')
+    .description('Self-serve APIs, central governance: register, publish, find, govern and consume APIs.')
     .version(VERSION, '-V, --version')
     .enablePositionalOptions()
     .exitOverride()

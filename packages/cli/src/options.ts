@@ -80,3 +80,11 @@ export function kindsOption(value: string): string {
     .map((k) => kindOption(k.trim()))
     .join(',');
 }
+
+/** A date (`YYYY-MM-DD`) or an RFC 3339 timestamp. */
+export function dateOption(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new InvalidArgumentError('must be a date (YYYY-MM-DD) or an RFC 3339 timestamp.');
+  }
+  return value;
+}
