@@ -4,8 +4,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    // the gateway joins the run once it builds (issue 3, in progress)
-    exclude: ['**/node_modules/**', 'packages/gateway/**'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -17,9 +17,11 @@ export type Backend = 'pglite' | 'postgres';
 
 export interface Harness {
   backend: Backend;
+  /** replaced when a test restarts the control plane */
   cp: RunningControlPlane;
   store: Store;
   adminToken: string;
+  gatewayToken: string;
   dir: string;
   /** raw SQL against the store's database (tampering tests) */
   sql(text: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
@@ -44,6 +46,7 @@ export async function postgresAvailable(): Promise<boolean> {
 export async function startHarness(backend: Backend): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'apigov-e2e-'));
   const adminToken = `bootstrap-${randomBytes(16).toString('hex')}`;
+  const gatewayToken = `gateway-${randomBytes(16).toString('hex')}`;
   let store: Store;
   let sql: Harness['sql'];
   let cleanup = async () => undefined as void;
@@ -63,21 +66,24 @@ export async function startHarness(backend: Backend): Promise<Harness> {
       await client.end();
     };
   }
-  const cp = await startControlPlane({ store, adminToken });
-  return {
+  const cp = await startControlPlane({ store, adminToken, gatewayToken });
+  store = cp.store;
+  const harness: Harness = {
     backend,
     cp,
     store,
     adminToken,
+    gatewayToken,
     dir,
     sql,
     async close() {
-      await cp.close();
+      await harness.cp.close();
       await cleanup();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return harness;
 }
 
 export interface CliResult {

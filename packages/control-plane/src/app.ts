@@ -25,12 +25,20 @@ export interface ControlPlaneOptions {
   logger?: boolean | { level: string };
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    snapshots: SnapshotService;
-    /** the store as the application uses it: commits through it recompile snapshots */
-    catalogStore: Store;
-  }
+const attached = new WeakMap<FastifyInstance, { snapshots: SnapshotService; store: Store }>();
+
+/** The snapshot service of an application built by buildControlPlane. */
+export function snapshotsOf(app: FastifyInstance): SnapshotService {
+  const a = attached.get(app);
+  if (!a) throw new Error('not a control plane application');
+  return a.snapshots;
+}
+
+/** The store as the application uses it: commits through it recompile snapshots. */
+export function catalogStoreOf(app: FastifyInstance): Store {
+  const a = attached.get(app);
+  if (!a) throw new Error('not a control plane application');
+  return a.store;
 }
 
 /** The same store, but every committed transaction calls `onCommit`. */
@@ -63,6 +71,8 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: BODY_LIMIT,
+    // on close, long-polls are answered first (preClose); whatever connection is still open is then cut, not waited for
+    forceCloseConnections: true,
     requestIdHeader: false,
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
@@ -78,14 +88,21 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   const snapshots = new SnapshotService(options.store);
   const store = observeCommits(options.store, () => snapshots.schedule());
   const deps = { store, auth: new Authenticator(store, options.adminToken, options.gatewayToken) };
-  app.decorate('snapshots', snapshots);
-  app.decorate('catalogStore', store);
+  attached.set(app, { snapshots, store });
   const stopClock = snapshots.startClock();
-  app.addHook('onClose', async () => {
+  // long-polling gateways are answered at once when the control plane stops, not after their wait runs out
+  app.addHook('preClose', async () => {
     stopClock();
     await snapshots.close();
   });
 
+  // an empty JSON body (DELETE or POST without one, as many clients send) is no body, not an error
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    return json(request, String(body), done);
+  });
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.decorateRequest('principal', undefined as never);
   app.addHook('onRequest', async (request, reply) => {

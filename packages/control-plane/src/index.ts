@@ -1,5 +1,5 @@
 // Public surface of @apigov/control-plane.
-export { buildControlPlane, routesOf, BODY_LIMIT, type ControlPlaneOptions } from './app.js';
+export { buildControlPlane, routesOf, snapshotsOf, catalogStoreOf, BODY_LIMIT, type ControlPlaneOptions } from './app.js';
 export { startControlPlane, type RunningControlPlane, type StartOptions } from './server.js';
 export { loadDemo, type DemoTokens, type DemoOptions } from './demo.js';
 export { controlPlaneOpenApi, operationsTable } from './openapi.js';

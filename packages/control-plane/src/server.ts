@@ -1,7 +1,7 @@
 // Starts the control plane on a port over a store opened from options: what `apigov up` and tests run.
 import type { FastifyInstance } from 'fastify';
 import { openStore, type Store } from '@apigov/store';
-import { buildControlPlane } from './app.js';
+import { buildControlPlane, catalogStoreOf } from './app.js';
 
 export interface StartOptions {
   port?: number;
@@ -35,7 +35,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Run
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     app,
-    store: app.catalogStore,
+    store: catalogStoreOf(app),
     async close() {
       await app.close();
       if (ownStore) await store.close();

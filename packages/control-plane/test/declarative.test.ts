@@ -105,6 +105,23 @@ describe('apply and export', () => {
     expect(doc.json).toEqual((await loadSpec(PAYMENTS)).document);
   });
 
+  it('an export restores into an empty control plane, deprecated and retired versions included', async () => {
+    await call('POST', '/v1/apis/payments/versions/v1/deprecate', { environment: 'dev', sunset: '2027-06-30' });
+    const exported = (await call('GET', '/v1/export')).text;
+    expect(exported).toMatch(/state: deprecated/);
+    const other = await startControlPlane({ store: await openStore({ dataDir: 'memory://' }), adminToken: ADMIN });
+    try {
+      const r = await fetch(`${other.url}/v1/apply`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/yaml' }, body: exported });
+      const plan = (await r.json()) as { plan: Array<{ action: string }> };
+      expect(r.status, JSON.stringify(plan)).toBe(200);
+      expect(plan.plan.every((p) => p.action === 'create')).toBe(true);
+      const again = await fetch(`${other.url}/v1/export`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      expect(await again.text()).toBe(exported);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('prune deletes what the bundle no longer names', async () => {
     await call('POST', '/v1/teams', { apiVersion: 'apigov.dev/v1', kind: 'Team', metadata: { name: 'scratch' }, spec: {} });
     const teamsOnly = `apiVersion: apigov.dev/v1\nkind: Team\nmetadata: {name: payments}\nspec: {displayName: Payments}\n`;

@@ -113,7 +113,9 @@ async function checkApiChange(ctx: WriteContext, api: string, before: ApiSpec | 
     }
     for (const [env, e] of Object.entries(v.environments)) {
       const from: LifecycleState = old?.environments[env]?.state ?? 'draft';
-      if (!canTransition(from, e.state)) {
+      // a version or environment that is new may start in any state (restoring an export into an empty
+      // control plane, say); an existing one moves only along the lifecycle
+      if (old?.environments[env] !== undefined && !canTransition(from, e.state)) {
         throw new ApigovError('APIGOV_ERR_LIFECYCLE_TRANSITION', `${api} ${v.name} in ${env} cannot go from ${from} to ${e.state}`, {
           errors: [{ path: `${prefix}spec.versions[${i}].environments.${env}.state`, message: `cannot go from ${from} to ${e.state}` }],
         });

@@ -78,7 +78,8 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: Deps, snapshot
         lastSeenAt: new Date().toISOString(),
       },
       usage,
-      [...r.errors.map(sample), ...r.requests.map(sample)],
+      // a failed request can be in both lists; keep it once, with its error code
+      [...r.errors.map(sample), ...r.requests.filter((q) => !r.errors.some((e) => e.requestId === q.requestId)).map(sample)],
     );
     return reply.code(202).send({ accepted: true, usage: usage.length });
   });
