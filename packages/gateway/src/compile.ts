@@ -7,7 +7,7 @@ import { PHASES, type CompiledPolicy, type PolicyDefinition, type PolicyDeps } f
 import type { CounterStore } from './counters/types.js';
 import { UpstreamStage, type UpstreamState } from './upstream.js';
 import type { GatewayMetrics, RouteTraffic } from './metrics.js';
-import { ALWAYS_REDACTED } from './access-log.js';
+import { ALWAYS_REDACTED, redactionProbe } from './access-log.js';
 import { responseHeaderEdits } from './policies/headers.js';
 import { SnapshotRefusedError } from './snapshot.js';
 
@@ -36,6 +36,8 @@ export interface CompiledRoute {
   readonly traffic: RouteTraffic;
   /** query parameter names (lower-case) whose values the access log hides */
   readonly redact: ReadonlySet<string>;
+  /** matches a query string that may carry one of them */
+  readonly redactProbe: RegExp;
 }
 
 /** What the router's store holds for each registered path. */
@@ -148,6 +150,7 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
         pipeline,
         traffic: deps.metrics.routeTraffic(route.api, route.version, route.id),
         redact,
+        redactProbe: redactionProbe(redact),
       };
       routes.push(compiled);
       const base = route.prefix.endsWith('/') ? route.prefix.slice(0, -1) : route.prefix;

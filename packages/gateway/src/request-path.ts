@@ -9,7 +9,7 @@ import { forward } from './upstream.js';
 import { ClientAddressResolver, plainAddress } from './addresses.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { UsageRecorder } from './usage.js';
-import { redactedPath, type AccessLog } from './access-log.js';
+import { ALWAYS_REDACTED, redactedPath, redactionProbe, type AccessLog } from './access-log.js';
 import type { CompiledPolicy } from './policy.js';
 
 export interface RequestPathOptions {
@@ -197,6 +197,13 @@ export class RequestPath implements RequestRuntime {
     req.pause();
   }
 
+  /** the URL as logged: values of sensitive query parameters replaced (a regex probe first, the split only on a hit) */
+  private loggedPath(url: string, pathLength: number, compiled: GatewayRequest['compiled']): string {
+    const probe = compiled === undefined ? UNROUTED_PROBE : compiled.redactProbe;
+    if (!probe.test(url.slice(pathLength))) return url;
+    return redactedPath(url, compiled === undefined ? UNROUTED_REDACT : compiled.redact);
+  }
+
   requestFinished(ctx: GatewayRequest): void {
     this.inFlight--;
     this.served++;
@@ -243,7 +250,7 @@ export class RequestPath implements RequestRuntime {
       log.write({
         requestId: ctx.requestId,
         method: ctx.req.method ?? 'GET',
-        path: url.length === ctx.path.length ? url : redactedPath(url, compiled === undefined ? EMPTY_REDACT : compiled.redact),
+        path: url.length === ctx.path.length ? url : this.loggedPath(url, ctx.path.length, compiled),
         route: compiled === undefined ? '' : compiled.route.id,
         status,
         durationMs: Math.round(durationMs * 1000) / 1000,
@@ -257,7 +264,8 @@ export class RequestPath implements RequestRuntime {
   }
 }
 
-const EMPTY_REDACT: ReadonlySet<string> = new Set(['authorization', 'cookie', 'x-api-key', 'api_key', 'apikey', 'access_token', 'token']);
+const UNROUTED_REDACT: ReadonlySet<string> = new Set(ALWAYS_REDACTED);
+const UNROUTED_PROBE = redactionProbe(UNROUTED_REDACT);
 
 function hasDotSegment(path: string): boolean {
   for (const seg of path.split('/')) {

@@ -522,6 +522,10 @@ export function forward(ctx: GatewayRequest, stage: UpstreamStage, forwardedProt
 }
 
 function dropConnectionListed(headers: string[], tokens: string): void {
+  if (tokens.length <= 10) {
+    const t = tokens.toLowerCase();
+    if (t === 'keep-alive' || t === 'close') return;
+  }
   const listed = new Set(tokens.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== 'keep-alive' && t !== 'close' && t !== ''));
   if (listed.size === 0) return;
   for (let i = headers.length - 2; i >= 0; i -= 2) if (listed.has(headers[i]!.toLowerCase())) headers.splice(i, 2);
