@@ -65,17 +65,34 @@ function toEvent(r: AuditRow): AuditEvent {
   };
 }
 
-/** Appends one event inside the caller's transaction; the lock is held until that transaction ends. */
-export async function appendAudit(q: Queryable, schema: string, input: AuditInput): Promise<AuditEvent> {
+/** The last event this transaction appended (it holds the audit lock, so nobody else appends meanwhile). */
+export interface AuditTail {
+  seq: number;
+  hash: string;
+  at: string;
+}
+
+/**
+ * Appends one event inside the caller's transaction; the lock is held until that transaction ends.
+ * With `tail` (the previous event this same transaction appended) the lock and the read of the chain's end are skipped.
+ */
+export async function appendAudit(q: Queryable, schema: string, input: AuditInput, tail?: AuditTail): Promise<AuditEvent> {
   for (const field of ['actor', 'action', 'kind', 'name', 'requestId'] as const) {
     if (typeof input[field] !== 'string') throw new TypeError(`audit event field ${field} must be a string`);
   }
-  await q.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [LOCK_CLASS, lockKey(`audit:${schema}`)]);
-  // a new statement, so its snapshot sees every event committed before we got the lock
-  const [head] = await q.query<{ seq: number | string | null; hash: string | null; now: string }>(
-    `SELECT last.seq, last.hash, ${ISO_MS('clock_timestamp()')} AS now
-       FROM (SELECT 1) one LEFT JOIN (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) last ON true`,
-  );
+  let head: { seq: number | string | null; hash: string | null; now: string };
+  if (tail !== undefined) {
+    // never earlier than the event before it, so the chain's times never go backwards
+    const now = new Date().toISOString();
+    head = { seq: tail.seq, hash: tail.hash, now: now > tail.at ? now : tail.at };
+  } else {
+    await q.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [LOCK_CLASS, lockKey(`audit:${schema}`)]);
+    // a new statement, so its snapshot sees every event committed before we got the lock
+    [head] = await q.query<{ seq: number | string | null; hash: string | null; now: string }>(
+      `SELECT last.seq, last.hash, ${ISO_MS('clock_timestamp()')} AS now
+         FROM (SELECT 1) one LEFT JOIN (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) last ON true`,
+    );
+  }
   const seq = head.seq === null ? 1 : Number(head.seq) + 1;
   const prevHash = head.hash ?? GENESIS_HASH;
   const before = jsonValue(input.before);

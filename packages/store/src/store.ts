@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { API_VERSION, ApigovError, isKind, type AnyResource, type Kind } from '@apigov/model';
 import { openPglite, openPostgres, quoteIdent, type Db, type Queryable, type Row } from './db.js';
 import { migrate } from './migrations.js';
-import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit } from './audit.js';
+import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit, type AuditTail } from './audit.js';
 import { indexApi, searchApis, unindexApi } from './search.js';
 import { getSnapshot, listErrorSamples, listGateways, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
 import type {
@@ -189,8 +189,13 @@ class SqlTx implements StoreTx {
     return rows.length === 0 ? null : toStored(rows[0]);
   }
 
-  audit(event: AuditInput): Promise<AuditEvent> {
-    return appendAudit(this.q, this.schema, event);
+  /** The chain's tail once this transaction holds the audit lock: later events of the same transaction chain on from it. */
+  private auditTail: AuditTail | undefined;
+
+  async audit(event: AuditInput): Promise<AuditEvent> {
+    const appended = await appendAudit(this.q, this.schema, event, this.auditTail);
+    this.auditTail = { seq: appended.seq, hash: appended.hash, at: appended.at };
+    return appended;
   }
 
   async putToken(tokenHash: string, record: TokenRecord): Promise<void> {

@@ -3,10 +3,28 @@
 import { ApigovError, type AnyResource, type FieldError, type Kind } from '@apigov/model';
 import type { StoreTx } from '@apigov/store';
 
+/** References found to exist in a transaction; only hits are kept, so a resource created later in it is still found. */
+const found = new WeakMap<StoreTx, Set<string>>();
+
+async function exists(tx: StoreTx, kind: Kind, name: string): Promise<boolean> {
+  let seen = found.get(tx);
+  if (seen === undefined) found.set(tx, (seen = new Set()));
+  const key = `${kind}/${name}`;
+  if (seen.has(key)) return true;
+  if (!(await tx.get(kind, name))) return false;
+  seen.add(key);
+  return true;
+}
+
+/** Drops a deleted resource from the transaction's memo. */
+export function forgetReference(tx: StoreTx, kind: Kind, name: string): void {
+  found.get(tx)?.delete(`${kind}/${name}`);
+}
+
 export async function assertReferencesExist(tx: StoreTx, r: AnyResource, prefix: string): Promise<void> {
   const errors: FieldError[] = [];
   const need = async (kind: Kind, name: string | undefined, path: string) => {
-    if (name !== undefined && !(await tx.get(kind, name))) errors.push({ path: `${prefix}${path}`, message: `unknown ${kind.toLowerCase()} '${name}'` });
+    if (name !== undefined && !(await exists(tx, kind, name))) errors.push({ path: `${prefix}${path}`, message: `unknown ${kind.toLowerCase()} '${name}'` });
   };
   switch (r.kind) {
     case 'Api': {

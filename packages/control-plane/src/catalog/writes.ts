@@ -19,7 +19,7 @@ import { authorizeWrite, sees } from '../visibility.js';
 import { prepareSubscription } from '../consumption/subscriptions.js';
 import { notFound } from '../problem.js';
 import { assertGatePasses, loadGovernance, type Governance } from './governance.js';
-import { assertNotReferenced, assertReferencesExist } from './references.js';
+import { assertNotReferenced, assertReferencesExist, forgetReference } from './references.js';
 
 export interface WriteContext {
   tx: StoreTx;
@@ -172,6 +172,7 @@ export async function deleteResource(ctx: WriteContext, kind: Kind, name: string
     }
   }
   await tx.delete(kind, name);
+  forgetReference(tx, kind, name);
   if (kind === 'User') await tx.deleteTokensOf(name);
   await tx.audit({ actor: principal.name, action: options.action ?? 'delete', kind, name, before: auditView(r), after: null, requestId: ctx.requestId });
   return current;
