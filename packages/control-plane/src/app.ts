@@ -13,6 +13,7 @@ import { registerConsumptionRoutes } from './routes/consumption.js';
 import { registerGatewayRoutes } from './routes/gateway.js';
 import { registerUsageRoutes } from './routes/usage.js';
 import { SnapshotService } from './snapshot/service.js';
+import { portalDir, registerPortal } from './portal.js';
 import { registerResourceRoutes } from './routes/resources.js';
 
 export interface ControlPlaneOptions {
@@ -21,6 +22,8 @@ export interface ControlPlaneOptions {
   adminToken?: string;
   /** token gateways use to read snapshots and send reports (APIGOV_GATEWAY_TOKEN) */
   gatewayToken?: string;
+  /** the portal's build directory (default: @apigov/portal's dist, when built) */
+  portalDir?: string;
   /** pino logger options, or false */
   logger?: boolean | { level: string };
 }
@@ -125,6 +128,7 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerConsumptionRoutes(app, deps);
   registerGatewayRoutes(app, deps, snapshots);
   registerUsageRoutes(app, deps);
+  registerPortal(app, portalDir(options.portalDir));
   registerAuditRoutes(app, deps);
   return app;
 }
