@@ -52,6 +52,8 @@ export interface CompiledSnapshot {
   readonly version: number;
   readonly hash: string;
   readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+  /** route prefix → the route's catch-all, for paths its OpenAPI document does not describe */
+  readonly prefixes: ReadonlyMap<string, RouteMatch>;
   readonly routes: readonly CompiledRoute[];
   readonly warnings: readonly string[];
   readonly compiledAt: string;
@@ -67,9 +69,24 @@ export interface CompileDeps {
   redact: readonly string[];
 }
 
-/** Methods the prefix catch-all answers (HEAD follows GET). */
-const CATCH_ALL_METHODS: FindMyWay.HTTPMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const noop = (): void => {};
+/** above this many router entries, find-my-way's code generation is not attempted (it can exceed the stack) */
+const COMPILE_ROUTER_BELOW = 20_000;
+
+/**
+ * The route whose prefix is the longest one `path` starts with (at a segment boundary), for requests the router
+ * did not match. `/payments/v1/a/b` tries `/payments/v1/a/b`, `/payments/v1/a`, `/payments/v1`, `/payments`, `/`.
+ */
+export function matchPrefix(prefixes: ReadonlyMap<string, RouteMatch>, path: string): RouteMatch | undefined {
+  let end = path.length;
+  if (end > 1 && path.charCodeAt(end - 1) === 47) end--;
+  while (end > 0) {
+    const hit = prefixes.get(end === path.length ? path : path.slice(0, end));
+    if (hit !== undefined) return hit;
+    end = path.lastIndexOf('/', end - 1);
+  }
+  return prefixes.get('/');
+}
 
 /** OpenAPI `/payments/{id}` under prefix `/payments/v1` → find-my-way `/payments/v1/payments/:id` */
 export function routerPath(prefix: string, template: string): string {
@@ -135,6 +152,8 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
   const policyDeps: PolicyDeps = { snapshot, counters: deps.counters, warn: (m) => warnings.push(m) };
   const router = FindMyWay<FindMyWay.HTTPVersion.V1>({ ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1000 });
   const routes: CompiledRoute[] = [];
+  const prefixes = new Map<string, RouteMatch>();
+  let entries = 0;
   const redactBase = [...ALWAYS_REDACTED, ...deps.redact.map((n) => n.toLowerCase())];
   try {
     for (const route of snapshot.routes) {
@@ -165,30 +184,32 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
           const path = routerPath(base, operation.path);
           try {
             router.on(operation.method as FindMyWay.HTTPMethod, path, noop, store);
+            entries++;
           } catch (err) {
             warnings.push(`${route.id}: operation ${operation.id} (${operation.method} ${operation.path}) is not routable: ${err instanceof Error ? err.message : String(err)}`);
           }
         }
       }
-      for (const path of [base === '' ? '/' : base, `${base}/*`]) {
-        for (const method of CATCH_ALL_METHODS) {
-          try {
-            router.on(method, path, noop, catchAll);
-          } catch (err) {
-            if (!(err instanceof Error && /already declared/.test(err.message))) throw err;
-          }
-        }
-      }
+      prefixes.set(base === '' ? '/' : base, catchAll);
     }
   } catch (err) {
     throw new SnapshotRefusedError(err instanceof Error ? err.message : String(err), snapshot.version);
   }
-  router.compile();
+  try {
+    // generated-code lookups; very large route tables can exceed the code generator's recursion, then the tree walk serves
+    if (entries < COMPILE_ROUTER_BELOW) router.compile();
+  } catch (err) {
+    const r = router as unknown as { find?: unknown; lookup?: unknown };
+    delete r.find;
+    delete r.lookup;
+    warnings.push(`router lookups are not compiled (${err instanceof Error ? err.message : String(err)}); the tree walk serves them`);
+  }
   return {
     snapshot,
     version: snapshot.version,
     hash: snapshot.hash,
     router,
+    prefixes,
     routes,
     warnings,
     compiledAt: new Date().toISOString(),

@@ -3,7 +3,7 @@
 // every finished request records (metrics, usage, access log).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CompiledSnapshot, RouteMatch } from './compile.js';
+import { matchPrefix, type CompiledSnapshot, type RouteMatch } from './compile.js';
 import { GatewayRequest, type RequestRuntime } from './request-context.js';
 import { forward } from './upstream.js';
 import { ClientAddressResolver, plainAddress } from './addresses.js';
@@ -103,12 +103,22 @@ export class RequestPath implements RequestRuntime {
       ctx.hasBody = true;
       this.limitStreamedBody(ctx);
     }
-    const found = path.includes('/.') && hasDotSegment(path) ? null : snapshot.router.find(req.method as 'GET', path);
-    if (found === null) {
+    if (path.includes('/.') && hasDotSegment(path)) {
       ctx.reject('APIGOV_ERR_GATEWAY_NO_ROUTE', `no API is served at ${path}`);
       return;
     }
-    const match = found.store as RouteMatch;
+    const found = snapshot.router.find(req.method as 'GET', path);
+    let match: RouteMatch | undefined;
+    if (found !== null) {
+      match = found.store as RouteMatch;
+      ctx.params = found.params;
+    } else {
+      match = matchPrefix(snapshot.prefixes, path);
+      if (match === undefined) {
+        ctx.reject('APIGOV_ERR_GATEWAY_NO_ROUTE', `no API is served at ${path}`);
+        return;
+      }
+    }
     const compiled = match.compiled;
     ctx.compiled = compiled;
     ctx.route = compiled.route;
@@ -118,7 +128,6 @@ export class RequestPath implements RequestRuntime {
       return;
     }
     ctx.operation = match.operation;
-    ctx.params = found.params;
     const rest = url.slice(compiled.route.prefix.length);
     ctx.upstreamPath = rest === '' ? '/' : rest.charCodeAt(0) === 47 /* / */ ? rest : `/${rest}`;
     const handlers = match.pipeline.handlers;

@@ -1,6 +1,6 @@
 // Accepting a snapshot: schema validation with model's `gatewaySnapshot` and the content-hash check.
 // The hash is sha256 (hex) of canonicalJson of the snapshot as received, without version, hash and generatedAt.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { canonicalJson, gatewaySnapshot, type GatewaySnapshot } from '@apigov/model';
 
 /** Why a snapshot was refused; reported to the control plane and shown at /snapshot. */
@@ -21,7 +21,73 @@ export class SnapshotRefusedError extends Error {
 export function computeSnapshotHash(snapshot: Record<string, unknown>): string {
   const content: Record<string, unknown> = {};
   for (const key of Object.keys(snapshot)) if (key !== 'version' && key !== 'hash' && key !== 'generatedAt') content[key] = snapshot[key];
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+  const hash = createHash('sha256');
+  new CanonicalWriter(hash).value(content);
+  return hash.digest('hex');
+}
+
+/**
+ * Streams exactly what model's canonicalJson(value) returns into a hash, for JSON data (plain objects, arrays,
+ * strings, numbers, booleans, null), without building sorted copies of a large snapshot first. Anything else
+ * (a Date, a class instance) goes through canonicalJson itself.
+ */
+class CanonicalWriter {
+  private parts: string[] = [];
+  private size = 0;
+
+  constructor(private readonly hash: Hash) {}
+
+  private out(s: string): void {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size > 65_536) this.flush();
+  }
+
+  flush(): void {
+    if (this.parts.length > 0) this.hash.update(this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
+
+  value(v: unknown): void {
+    this.write(v);
+    this.flush();
+  }
+
+  private write(v: unknown): void {
+    if (v === null || typeof v !== 'object') {
+      // top-level and array undefined/function/symbol: as JSON.stringify does
+      this.out(JSON.stringify(v) ?? 'null');
+      return;
+    }
+    if (Array.isArray(v)) {
+      this.out('[');
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) this.out(',');
+        const item: unknown = v[i];
+        if (item === undefined || typeof item === 'function' || typeof item === 'symbol') this.out('null');
+        else this.write(item);
+      }
+      this.out(']');
+      return;
+    }
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      this.out(canonicalJson(v));
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    this.out('{');
+    let first = true;
+    for (const k of Object.keys(o).sort()) {
+      const item = o[k];
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      this.out(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
+      first = false;
+      this.write(item);
+    }
+    this.out('}');
+  }
 }
 
 function versionOf(raw: unknown): number {
