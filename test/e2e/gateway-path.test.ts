@@ -232,7 +232,9 @@ describe('lifecycle at the gateway', () => {
     await until(async () => (await fetch(`${dev.url}/payments/v1/payments`, { headers: { 'x-api-key': bobKey } })).headers.has('deprecation'));
     const r = await fetch(`${dev.url}/payments/v1/payments`, { headers: { 'x-api-key': bobKey } });
     expect(r.status).toBe(200);
-    expect(r.headers.get('deprecation')).toBeTruthy();
+    // RFC 9745: the moment it was deprecated, as @<unix seconds>: just now
+    const deprecatedAt = Number(r.headers.get('deprecation')?.slice(1)) * 1000;
+    expect(Math.abs(Date.now() - deprecatedAt)).toBeLessThan(120_000);
     expect(r.headers.get('sunset')).toMatch(/30 Jun 2027/);
     expect(r.headers.get('link')).toMatch(/<[^>]*\/payments\/v2>; rel="successor-version"/);
     await api(tokens.alex, 'POST', '/v1/apis/payments/versions/v1/retire', { environment: 'prod' });

@@ -117,13 +117,25 @@ export class AccessLog {
     });
   }
 
+  /** Writes what is buffered and resolves once the destination has closed (its file may still be opening). */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
-    try {
-      this.stream.end();
-    } catch {
-      /* already closed */
-    }
+    this.drain();
+    const stream = this.stream as unknown as NodeJS.EventEmitter & { end(): void; destroyed?: boolean };
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(guard);
+        resolve();
+      };
+      // never hang a shutdown on a log file
+      const guard = setTimeout(done, 5000);
+      stream.once('close', done);
+      stream.once('error', done);
+      try {
+        stream.end();
+      } catch {
+        done();
+      }
+    });
   }
 }

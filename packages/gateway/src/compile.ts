@@ -100,8 +100,8 @@ export function lifecycleHeaders(route: SnapshotRoute): string[] {
   const d = route.deprecation;
   if (route.state !== 'deprecated' && d === undefined) return [];
   const out: string[] = [];
-  // The snapshot does not carry when the version was deprecated yet; `deprecatedAt` is read if the model adds it.
-  const at = (d as { deprecatedAt?: string } | undefined)?.deprecatedAt;
+  // the control plane records when a version was deprecated; versions deprecated before it did show the epoch
+  const at = d?.deprecatedAt;
   const atMs = at === undefined ? NaN : Date.parse(at);
   out.push('deprecation', `@${Number.isNaN(atMs) ? 0 : Math.floor(atMs / 1000)}`);
   if (d?.sunset !== undefined) {

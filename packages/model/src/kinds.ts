@@ -56,6 +56,8 @@ export const apiEnvironmentSpec = z
     upstream: urlSchema.optional(),
     routePrefix: routePrefixSchema.optional(),
     state: z.enum(LIFECYCLE_STATES).default('draft'),
+    /** When the version was deprecated here (RFC 9745 Deprecation); written by the deprecate action. */
+    deprecatedAt: dateSchema.optional(),
     /** When a deprecated version stops answering (RFC 8594 Sunset). */
     sunset: dateSchema.optional(),
     /** The version key that replaces this one (Link rel="successor-version"). */

@@ -71,10 +71,12 @@ export async function changeLifecycle(ctx: WriteContext, api: string, version: s
     if (req.routePrefix !== undefined) e.routePrefix = req.routePrefix;
     if (action === 'publish' && e.upstream === undefined) throw invalid('upstream', `${api} ${v.name} has no upstream in ${env}; pass one`);
     if (action === 'deprecate') {
+      if (e.state !== 'deprecated' || e.deprecatedAt === undefined) e.deprecatedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
       e.sunset = req.sunset;
       if (successor !== undefined) e.successor = successor;
     }
     if (action === 'publish') {
+      delete e.deprecatedAt;
       delete e.sunset;
       delete e.successor;
     }

@@ -92,7 +92,7 @@ export function compileSnapshot(input: CompileInput): SnapshotContent {
         const successor = e.successor === undefined ? undefined : api.spec.versions.find((s) => s.name === e.successor);
         const se = successor?.environments[env];
         const successorPrefix = successor && se && isServed(se.state) ? (se.routePrefix ?? defaultRoutePrefix(api.name, successor.name)) : undefined;
-        deprecation = { deprecated: true, ...(e.sunset !== undefined && { sunset: e.sunset }), ...(successorPrefix !== undefined && { successorPrefix }) };
+        deprecation = { deprecated: true, ...(e.deprecatedAt !== undefined && { deprecatedAt: e.deprecatedAt }), ...(e.sunset !== undefined && { sunset: e.sunset }), ...(successorPrefix !== undefined && { successorPrefix }) };
       }
       routes.push({
         id,
