@@ -1,31 +1,13 @@
 // Renders every error the control plane can raise as RFC 9457 problem+json with a stable code and the request id.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApigovError, errorCodes, problemType, type ErrorCode } from '@apigov/model';
+import { ApigovError, errorCodes, problemDocument, type ProblemDocument } from '@apigov/model';
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: ErrorCode;
-  requestId: string;
-  errors?: Array<{ path: string; message: string }>;
-  [extension: string]: unknown;
-}
+/** A problem document plus the extensions some errors carry (`findings`, `breakingChanges`, …). */
+export type Problem = ProblemDocument & { [extension: string]: unknown };
 
 export function toProblem(err: unknown, requestId: string): Problem {
   const e = normalise(err);
-  const body: Problem = {
-    ...e.extensions,
-    type: problemType(e.code),
-    title: e.title,
-    status: e.status,
-    detail: e.message,
-    code: e.code,
-    requestId,
-  };
-  if (e.errors.length > 0) body.errors = e.errors;
-  return body;
+  return { ...e.extensions, ...problemDocument(e.code, e.message, requestId, e.errors) };
 }
 
 /** Maps framework and library errors onto our codes; anything unknown becomes an internal error without internals. */

@@ -95,3 +95,22 @@ export function isApigovError(e: unknown): e is ApigovError {
 export function problemType(code: ErrorCode): string {
   return `https://apigov.dev/errors/${code}`;
 }
+
+/** An RFC 9457 problem document as apigov sends it (control plane and gateway alike). */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  requestId: string;
+  errors?: FieldError[];
+}
+
+/** The problem document for an error code: the code's status and title, its stable type, the request id. */
+export function problemDocument(code: ErrorCode, detail: string, requestId: string, errors?: FieldError[]): ProblemDocument {
+  const { status, title } = errorCodes[code];
+  const doc: ProblemDocument = { type: problemType(code), title, status, detail, code, requestId };
+  if (errors !== undefined && errors.length > 0) doc.errors = errors;
+  return doc;
+}
