@@ -1,0 +1,382 @@
+// Platform: every API with owner, environments and attached policies; the approval queue; governance findings
+// across the catalog (each API's newest version linted, at most 25 APIs per run); the audit log with filters and
+// a chain-verification button.
+import { useState } from 'react';
+import { api, problemText, type AuditEvent, type AuditQuery, type AuditVerify, type Policy, type SearchItem } from '../api';
+import { useLoad } from '../hooks';
+import { Link } from '../router';
+import { ErrorMessage, StateBadge, when } from '../components/ui';
+
+const GOVERNANCE_LIMIT = 25;
+
+function policyKinds(p: Policy): string {
+  return Object.keys(p.spec)
+    .filter((k) => k !== 'description' && k !== 'targetRef')
+    .join(', ');
+}
+
+function EveryApi({ policies }: { policies: Policy[] }) {
+  const [items, setItems] = useState<SearchItem[]>([]);
+  const [cursor, setCursor] = useState<string>();
+  const first = useLoad(async () => {
+    const p = await api.search({ limit: 100 });
+    setItems(p.items);
+    setCursor(p.nextCursor);
+    return p;
+  }, []);
+  const attached = (i: SearchItem) => {
+    const envs = new Set(i.states.map((s) => s.environment));
+    return policies.filter((p) => (p.spec.targetRef.kind === 'Api' && p.spec.targetRef.name === i.name) || (p.spec.targetRef.kind === 'Environment' && envs.has(p.spec.targetRef.name)));
+  };
+  return (
+    <section aria-labelledby="every-title">
+      <h2 id="every-title">Every API</h2>
+      <ErrorMessage>{first.error}</ErrorMessage>
+      <p role="status" className="count">
+        {first.data ? `${first.data.total} APIs in the catalog` : 'Loading…'}
+      </p>
+      <div className="table-wrap">
+        <table>
+          <caption>Every API with its owner, environments and policies</caption>
+          <thead>
+            <tr>
+              <th scope="col">API</th>
+              <th scope="col">Owner</th>
+              <th scope="col">Visibility</th>
+              <th scope="col">Environments</th>
+              <th scope="col">Policies</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((i) => (
+              <tr key={i.name}>
+                <td>
+                  <Link to={`/apis/${encodeURIComponent(i.name)}`}>{i.title ?? i.name}</Link>
+                </td>
+                <td>{i.owner}</td>
+                <td>{i.visibility}</td>
+                <td>
+                  {i.states.length === 0
+                    ? 'none'
+                    : i.states.map((s) => (
+                        <span key={`${s.version}-${s.environment}`} className="chip">
+                          {s.version} {s.environment} <StateBadge state={s.state} />
+                        </span>
+                      ))}
+                </td>
+                <td>
+                  {attached(i).map((p) => (
+                    <div key={p.metadata.name}>
+                      <strong>{p.metadata.name}</strong> <span className="muted">({policyKinds(p)})</span>
+                    </div>
+                  ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {cursor && (
+        <button
+          type="button"
+          className="secondary"
+          onClick={async () => {
+            const p = await api.search({ limit: 100, cursor });
+            setItems((have) => [...have, ...p.items]);
+            setCursor(p.nextCursor);
+          }}
+        >
+          Load more APIs
+        </button>
+      )}
+    </section>
+  );
+}
+
+function Approvals() {
+  const pending = useLoad(() => api.subscriptions({ state: 'pending' }), []);
+  const [reason, setReason] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string>();
+  const [error, setError] = useState<string>();
+  const decide = async (name: string, action: 'approve' | 'reject') => {
+    setError(undefined);
+    setMessage(undefined);
+    try {
+      await api.decide(name, action, reason[name]);
+      setMessage(`${action === 'approve' ? 'Approved' : 'Rejected'} ${name}.`);
+      pending.reload();
+    } catch (e) {
+      setError(problemText(e));
+    }
+  };
+  const items = pending.data?.items ?? [];
+  return (
+    <section aria-labelledby="queue-title">
+      <h2 id="queue-title">Approval queue</h2>
+      <ErrorMessage>{pending.error ?? error}</ErrorMessage>
+      {message && (
+        <p role="status" className="success">
+          {message}
+        </p>
+      )}
+      {items.length === 0 ? (
+        <p>No subscription is waiting for approval.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption>Subscriptions waiting for approval</caption>
+            <thead>
+              <tr>
+                <th scope="col">Subscription</th>
+                <th scope="col">Application</th>
+                <th scope="col">API</th>
+                <th scope="col">Environment</th>
+                <th scope="col">Plan</th>
+                <th scope="col">Decision</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((s) => (
+                <tr key={s.metadata.name}>
+                  <td>{s.metadata.name}</td>
+                  <td>{s.spec.application}</td>
+                  <td>
+                    {s.spec.api} {s.spec.version}
+                  </td>
+                  <td>{s.spec.environment}</td>
+                  <td>{s.spec.plan}</td>
+                  <td>
+                    <div className="actions">
+                      <button type="button" aria-label={`Approve ${s.metadata.name}`} onClick={() => decide(s.metadata.name, 'approve')}>
+                        Approve
+                      </button>
+                      <label className="sr-only" htmlFor={`reason-${s.metadata.name}`}>
+                        Reason for {s.metadata.name}
+                      </label>
+                      <input id={`reason-${s.metadata.name}`} placeholder="Reason (to reject)" value={reason[s.metadata.name] ?? ''} onChange={(e) => setReason({ ...reason, [s.metadata.name]: e.target.value })} />
+                      <button type="button" className="danger" aria-label={`Reject ${s.metadata.name}`} disabled={!reason[s.metadata.name]} onClick={() => decide(s.metadata.name, 'reject')}>
+                        Reject
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+interface GovernanceRow {
+  api: string;
+  version: string;
+  errors: number;
+  warnings: number;
+  first?: string;
+  failed?: string;
+}
+
+function Governance() {
+  const [rows, setRows] = useState<GovernanceRow[]>();
+  const [busy, setBusy] = useState(false);
+  const [total, setTotal] = useState(0);
+  const run = async () => {
+    setBusy(true);
+    setRows([]);
+    const page = await api.search({ limit: GOVERNANCE_LIMIT });
+    setTotal(page.total);
+    const out: GovernanceRow[] = [];
+    // three at a time: bounded work for the control plane
+    const queue = [...page.items];
+    await Promise.all(
+      [0, 1, 2].map(async () => {
+        for (let i = queue.shift(); i; i = queue.shift()) {
+          const version = [...new Set(i.states.map((s) => s.version))].sort((x, y) => Number(y.slice(1)) - Number(x.slice(1)))[0] ?? 'v1';
+          try {
+            const doc = await api.openapi(i.name, version);
+            const r = await api.lint(JSON.stringify(doc));
+            const errs = r.findings.filter((f) => f.severity === 'error');
+            const worst = errs[0] ?? r.findings.find((f) => f.severity === 'warn');
+            out.push({ api: i.name, version, errors: errs.length, warnings: r.findings.filter((f) => f.severity === 'warn').length, first: worst ? `${worst.rule}: ${worst.message}` : undefined });
+          } catch (e) {
+            out.push({ api: i.name, version, errors: 0, warnings: 0, failed: problemText(e) });
+          }
+          setRows([...out].sort((a, b) => b.errors - a.errors || b.warnings - a.warnings));
+        }
+      }),
+    );
+    setBusy(false);
+  };
+  return (
+    <section aria-labelledby="gov-title">
+      <h2 id="gov-title">Governance findings</h2>
+      <p className="hint">Lints the newest version of up to {GOVERNANCE_LIMIT} APIs against the platform's rules.</p>
+      <button type="button" onClick={run} disabled={busy}>
+        {busy ? 'Linting…' : 'Lint the catalog'}
+      </button>
+      {rows && rows.length > 0 && (
+        <div className="table-wrap">
+          <table>
+            <caption>
+              Findings per API ({rows.length} of {total} linted)
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">API</th>
+                <th scope="col">Version</th>
+                <th scope="col">Errors</th>
+                <th scope="col">Warnings</th>
+                <th scope="col">Most severe finding</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.api}>
+                  <td>{r.api}</td>
+                  <td>{r.version}</td>
+                  <td className={r.errors > 0 ? 'sev-error' : undefined}>{r.errors}</td>
+                  <td>{r.warnings}</td>
+                  <td>{r.failed ?? r.first ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Audit() {
+  const [filters, setFilters] = useState<AuditQuery>({});
+  const [applied, setApplied] = useState<AuditQuery>({});
+  const [older, setOlder] = useState<AuditEvent[]>([]);
+  const [cursor, setCursor] = useState<string>();
+  const [verify, setVerify] = useState<AuditVerify>();
+  const [error, setError] = useState<string>();
+  const page = useLoad(async () => {
+    const p = await api.audit({ ...applied, limit: 50 });
+    setOlder([]);
+    setCursor(p.nextCursor);
+    return p;
+  }, [JSON.stringify(applied)]);
+  const events = [...(page.data?.items ?? []), ...older];
+  const field = (key: keyof AuditQuery, label: string) => (
+    <div className="field">
+      <label htmlFor={`audit-${key}`}>{label}</label>
+      <input id={`audit-${key}`} value={(filters[key] as string | undefined) ?? ''} onChange={(e) => setFilters({ ...filters, [key]: e.target.value })} />
+    </div>
+  );
+  return (
+    <section aria-labelledby="audit-title">
+      <h2 id="audit-title">Audit log</h2>
+      <div className="actions">
+        <button
+          type="button"
+          className="secondary"
+          onClick={async () => {
+            setError(undefined);
+            try {
+              setVerify(await api.verifyAudit());
+            } catch (e) {
+              setError(problemText(e));
+            }
+          }}
+        >
+          Verify the audit chain
+        </button>
+        {verify && (
+          <p role="status" className={verify.ok ? 'success' : 'alert-error'}>
+            {verify.ok ? `Audit chain intact: ${verify.count} events verified.` : `Audit chain broken at event ${verify.seq}: ${verify.reason}`}
+          </p>
+        )}
+      </div>
+      <form
+        className="fields"
+        aria-label="Filter the audit log"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApplied({ ...filters });
+          page.reload(); // the same filters again: fetch the newest events
+        }}
+      >
+        {field('actor', 'Actor')}
+        {field('action', 'Action')}
+        {field('kind', 'Kind')}
+        {field('name', 'Name')}
+        <div className="field">
+          <span className="label-spacer" aria-hidden="true">
+            &nbsp;
+          </span>
+          <button type="submit">Filter</button>
+        </div>
+      </form>
+      <ErrorMessage>{page.error ?? error}</ErrorMessage>
+      <div className="table-wrap">
+        <table>
+          <caption>Audit events, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">When</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Action</th>
+              <th scope="col">Target</th>
+              <th scope="col">Request</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((e) => (
+              <tr key={e.seq}>
+                <td>{e.seq}</td>
+                <td>{when(e.at)}</td>
+                <td>{e.actor}</td>
+                <td>{e.action}</td>
+                <td>
+                  {e.kind} {e.name}
+                </td>
+                <td>
+                  <code className="muted">{e.requestId}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {cursor && (
+        <button
+          type="button"
+          className="secondary"
+          onClick={async () => {
+            const p = await api.audit({ ...applied, limit: 50, before: cursor });
+            setOlder((o) => [...o, ...p.items]);
+            setCursor(p.nextCursor);
+          }}
+        >
+          Load older events
+        </button>
+      )}
+    </section>
+  );
+}
+
+export default function AdminPage() {
+  const policies = useLoad(() => api.policies(), []);
+  return (
+    <section aria-labelledby="platform-title">
+      <h1 id="platform-title">Platform</h1>
+      <nav aria-label="Platform sections" className="actions">
+        <a href="#every-title">Every API</a>
+        <a href="#queue-title">Approval queue</a>
+        <a href="#gov-title">Governance findings</a>
+        <a href="#audit-title">Audit log</a>
+      </nav>
+      <Approvals />
+      <EveryApi policies={policies.data?.items ?? []} />
+      <Governance />
+      <Audit />
+    </section>
+  );
+}
