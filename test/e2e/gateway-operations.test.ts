@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { startGateway, type Gateway } from '@apigov/gateway';
+import { RedisCounterStore, startGateway, type Gateway } from '@apigov/gateway';
 import { startControlPlane } from '@apigov/control-plane';
 import { startPaymentsService } from '../../examples/payments/src/index.js';
 import { ROOT, startHarness, type Harness } from './harness.js';
@@ -179,8 +179,10 @@ describe('control plane down', () => {
 describe('rate limits shared through Redis', () => {
   it('two gateways sharing Redis admit 100 (± 2) of 150 requests against a limit of 100 per minute', async () => {
     await api('POST', '/v1/policies', res('Policy', `shared-limit-${RUN}`, { targetRef: { kind: 'Api', name: `shared-${RUN}` }, rateLimit: { perMinute: 100, scope: 'route' } }));
-    const a = await gateway({ redisUrl: 'redis://127.0.0.1:6379' });
-    const b = await gateway({ redisUrl: 'redis://127.0.0.1:6379' });
+    // a generous Redis timeout: a hit that timed out would fail open and blur the count on a loaded machine
+    const shared = [new RedisCounterStore({ url: 'redis://127.0.0.1:6379', timeoutMs: 2000 }), new RedisCounterStore({ url: 'redis://127.0.0.1:6379', timeoutMs: 2000 })];
+    const a = await gateway({ counters: shared[0] });
+    const b = await gateway({ counters: shared[1] });
     // wait until both run the snapshot with the limit (the probe itself is not counted against it: /health is outside the window below? no — count it)
     await until(async () => (await fetch(`${a.url}/shared-${RUN}/v1/invoices`, { headers: { 'x-api-key': KEY } })).headers.has('ratelimit-limit'));
     await until(async () => (await fetch(`${b.url}/shared-${RUN}/v1/invoices`, { headers: { 'x-api-key': KEY } })).headers.has('ratelimit-limit'));
@@ -196,6 +198,9 @@ describe('rate limits shared through Redis', () => {
     expect(admitted).toBeGreaterThanOrEqual(98);
     expect(admitted).toBeLessThanOrEqual(102);
     expect(results.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    await a.close();
+    await b.close();
+    for (const c of shared) await c.close();
   });
 
   it('with Redis stopped, a fail-open limit lets traffic through and a fail-closed one answers 503', async () => {

@@ -85,7 +85,8 @@ describe.skipIf(!available)('limits on the machine Redis', () => {
 describe.skipIf(!available)('fail modes with a private Redis that dies, hangs and comes back', () => {
   let server: PrivateRedis;
   let store: RedisCounterStore;
-  const timeoutMs = 50;
+  // short enough to test the fail modes quickly, long enough for a loaded 2-core CI machine
+  const timeoutMs = 250;
   const closed = limitRoute({ rateLimit: { perMinute: 1000, scope: 'consumer', failMode: 'closed' } }, 'closed/v1');
   const openRoute = limitRoute({ rateLimit: { perMinute: 1000, scope: 'consumer', failMode: 'open' } }, 'open/v1');
   let hClosed: ReturnType<typeof compileLimit>;
