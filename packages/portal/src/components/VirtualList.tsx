@@ -41,7 +41,7 @@ export function VirtualList<T>({ items, rowHeight, total, label, render, keyOf, 
     );
   }
   return (
-    <div ref={ref} className="vlist" onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+    <div ref={ref} className="vlist" style={{ height: `min(${items.length * rowHeight + 2}px, 70vh)` }} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
       <ul aria-label={label} style={{ height: items.length * rowHeight }}>
         {rows}
       </ul>

@@ -10,13 +10,15 @@ import { ErrorMessage, StateBadge } from '../components/ui';
 const ORDER: Record<string, number> = { error: 0, warn: 1, info: 2, hint: 3 };
 const SEVERITY: Record<string, string> = { error: 'Error', warn: 'Warning', info: 'Info', hint: 'Hint' };
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function Findings({ result }: { result: LintResult }) {
   const findings = [...result.findings].sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || (a.line ?? 0) - (b.line ?? 0));
   const count = (s: string) => findings.filter((f) => f.severity === s).length;
   return (
     <section aria-label="Lint findings">
       <p role="status">
-        {findings.length === 0 ? 'No lint findings: the spec is ready to register.' : `${count('error')} errors, ${count('warn')} warnings, ${count('info') + count('hint')} notes.`}
+        {findings.length === 0 ? 'No lint findings: the spec is ready to register.' : `${plural(count('error'), 'error')}, ${plural(count('warn'), 'warning')}, ${plural(count('info') + count('hint'), 'note')}.`}
       </p>
       {findings.length > 0 && (
         <div className="table-wrap">
