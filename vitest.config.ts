@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    // test/browser/*.test.ts (the portal in chromium) is matched by test/**; those suites set their own longer timeouts
+    // test/browser/*.test.ts (the portal in Debian's chromium against apigov up --demo) is matched by test/**
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
