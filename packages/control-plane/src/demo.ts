@@ -23,6 +23,8 @@ export interface DemoOptions {
   dataDir: string;
   paymentsSpecPath: string;
   paymentsUpstream: string;
+  /** the portal's origin (the control plane's URL), allowed by the demo's CORS policies */
+  portalOrigin?: string;
   /** base URL of each environment's gateway, when one is running */
   gatewayUrls?: Record<string, string>;
 }
@@ -59,6 +61,14 @@ export async function loadDemo(store: Store, options: DemoOptions): Promise<Demo
         apiKeyAuth: { header: 'x-api-key' },
         subscription: { required: true },
         requestValidation: { enabled: true },
+        // the portal's try-it calls the gateway from the browser
+        ...(options.portalOrigin !== undefined && {
+          cors: {
+            allowOrigins: [options.portalOrigin],
+            allowHeaders: ['x-api-key', 'content-type', 'authorization'],
+            exposeHeaders: ['x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy', 'retry-after', 'deprecation', 'sunset', 'link'],
+          },
+        }),
       }),
     ),
     res('Api', 'payments', {

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     children.push(payments.child);
     out(`payments example service listening on ${payments.url}`);
     const gatewayUrls = values['no-gateways'] ? undefined : Object.fromEntries(['dev', 'staging', 'prod'].map((env, i) => [env, `http://${values.host as string}:${gatewayPort + i}`]));
-    const tokens = await loadDemo(cp.store, { dataDir, paymentsSpecPath: payments.specPath, paymentsUpstream: payments.url, gatewayUrls });
+    const tokens = await loadDemo(cp.store, { dataDir, paymentsSpecPath: payments.specPath, paymentsUpstream: payments.url, gatewayUrls, portalOrigin: cp.url });
     out(`demo loaded: teams payments, orders, platform; environments dev, staging, prod; API payments (v1 published in dev)`);
     out(`demo tokens (also in ${join(dataDir, 'demo-tokens.json')}):`);
     for (const [user, token] of Object.entries(tokens)) if (user !== 'bobAppKey') out(`  ${user.padEnd(6)} ${token}`);

@@ -20,7 +20,15 @@ function apiWins<K extends PolicyId>(): Merge<K> {
 const merges: { [K in PolicyId]: Merge<K> } = {
   apiKeyAuth: platformWins('apiKeyAuth'),
   jwtAuth: platformWins('jwtAuth'),
-  cors: platformWins('cors'),
+  // allowing more origins does not weaken the platform's: origins and headers add up, credentials only if both allow them
+  cors: (p, a) => ({
+    allowOrigins: [...new Set([...p.allowOrigins, ...a.allowOrigins])],
+    allowMethods: [...new Set([...p.allowMethods, ...a.allowMethods])],
+    allowHeaders: [...new Set([...p.allowHeaders, ...a.allowHeaders])],
+    exposeHeaders: [...new Set([...p.exposeHeaders, ...a.exposeHeaders])],
+    allowCredentials: p.allowCredentials && a.allowCredentials,
+    maxAgeSeconds: Math.min(p.maxAgeSeconds, a.maxAgeSeconds),
+  }),
   subscription: (p, a, warn) => {
     if (p.required && !a.required) warn('subscription: the platform requires a subscription; the Api cannot turn it off');
     return { required: p.required || a.required };
