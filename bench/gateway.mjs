@@ -16,10 +16,13 @@
 //                proxy's CPU (utime+stime from /proc/<pid>/stat of its whole process tree) per request;
 //   fixed rate   an open-loop client (undici, a child process) at R requests/s: p50/p99 measured from the moment each
 //                request is handed to the client (Debian has no wrk2), after a 2 s warm-up at the same rate.
-// Figures are medians over the rounds. CPU used by processes that are not part of the bench is printed ("other CPU")
-// so a noisy machine shows.
-// Then (unless --no-scale; `--scale` runs only this part) one gateway process loads a snapshot of 10,000 routes and
-// 100,000 API keys: its RSS after the load (GC'd, settled) and how long one applySnapshot of that size takes.
+// Figures are medians over the rounds. CPU used by processes that are not part of the bench is shown per measurement:
+// each one first waits (briefly, within a budget) for other processes to quiet down, and a measurement they disturbed
+// (> 25% of a core) is taken again, up to 2 times per run; the summary says when the machine was not quiet.
+// Then (unless --no-scale; `--scale` runs only this part) one fresh gateway process (startGateway, in a child) loads a
+// snapshot of 10,000 routes (3 operations each, with their own schemas) and 100,000 API keys: its RSS after the load
+// (/proc VmRSS after gc and a pause), the time of that applySnapshot (JSON text → parsed, verified, compiled, swapped),
+// and the time of the next one (the same snapshot plus one key).
 //
 // Usage: npm run bench:gateway [-- --rounds 3 --duration 6 --connections 32 --rate 2000 --rate-duration 8 --no-scale]
 //        node bench/gateway.mjs --scale [--scale-schemas per-api|shared]   only the snapshot-size part
@@ -27,7 +30,7 @@
 // Needs wrk and nginx (installed with apt-get when missing). Ends with one JSON line.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -77,14 +80,15 @@ async function main() {
 
   const dir = mkdtempSync(join(tmpdir(), 'apigov-bench-gw-'));
   const procs = new Set();
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    await stopAll(procs);
-    if (!values['keep-tmp']) rmSync(dir, { recursive: true, force: true });
-  };
+  let cleaning;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await stopAll(procs);
+      if (!values['keep-tmp']) rmSync(dir, { recursive: true, force: true });
+    })());
+  let interrupted = false;
   const onSignal = (sig) => {
+    interrupted = true;
     process.stderr.write(`\nbench/gateway: ${sig}, stopping everything\n`);
     void cleanup().finally(() => process.exit(130));
   };
@@ -92,7 +96,7 @@ async function main() {
   process.on('SIGTERM', onSignal);
   // everything is bounded: a run that hangs anyway is stopped
   const perMeasurementS = cfg.warmup + cfg.duration + cfg.rateDuration + 10;
-  const budgetS = (runLoad ? (cfg.rounds * 4 + 3) * perMeasurementS + 45 + 90 : 0) + (runScale ? 300 : 0) + (values.profile ? 90 : 0);
+  const budgetS = (runLoad ? (cfg.rounds * 4 + 2) * perMeasurementS + 30 + 90 : 0) + (runScale ? 300 : 0) + (values.profile ? 90 : 0);
   const watchdog = setTimeout(() => {
     process.stderr.write(`bench/gateway: still running after ${budgetS} s, giving up\n`);
     void cleanup().finally(() => process.exit(1));
@@ -111,6 +115,10 @@ async function main() {
     if (runLoad) Object.assign(result, await loadBench(ctx, upstream));
     if (runScale) Object.assign(result, await scaleBench(ctx, upstream));
     console.log(JSON.stringify(result));
+  } catch (err) {
+    if (!interrupted) throw err;
+    await cleanup();
+    process.exit(130); // what failed was stopped by the signal
   } finally {
     clearTimeout(watchdog);
     await cleanup();
@@ -176,6 +184,7 @@ function startProcess(ctx, name, cmd, args, opts = {}) {
   writeFileSync(out, '');
   const fd = openSync(out, 'a');
   const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } });
+  closeSync(fd);
   const p = { name, child, pid: child.pid, out, exited: false, code: undefined };
   child.on('exit', (code, signal) => {
     p.exited = true;
@@ -186,6 +195,7 @@ function startProcess(ctx, name, cmd, args, opts = {}) {
 }
 
 async function stopAll(procs) {
+  for (const child of transient) child.kill('SIGKILL');
   const list = [...procs].reverse();
   const trees = new Map(list.map((p) => [p, p.exited ? [] : processTree(p.pid)]));
   for (const p of list) if (!p.exited) p.child.kill('SIGTERM');
@@ -397,9 +407,14 @@ async function waitForQuiet(ctx, ours, quiet) {
 
 // ── load generators ──
 
+/** short-lived children (wrk, the fixed-rate client): killed on the way out too */
+const transient = new Set();
+
 function runCommand(cmd, args, timeoutMs) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    transient.add(child);
+    child.on('exit', () => transient.delete(child));
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -493,9 +508,9 @@ async function loadBench(ctx, upstream) {
 
   const allTrees = () => [...processTree(upstream.pid), ...processTree(proxy.pid), ...processTree(apigov.pid), ...processTree(cluster.pid)];
   const results = Object.fromEntries(targets.map((t) => [t.name, []]));
-  // other sessions may share this machine: each measurement waits (up to 10 s, 45 s over the whole run) until the
-  // processes that are not the bench's use less than 15% of a core, and up to 3 disturbed measurements are taken again
-  const quiet = { budgetMs: 45_000, waitedMs: 0, retries: 3 };
+  // other sessions may share this machine: each measurement waits (up to 10 s, 30 s over the whole run) until the
+  // processes that are not the bench's use less than 15% of a core, and up to 2 disturbed measurements are taken again
+  const quiet = { budgetMs: 30_000, waitedMs: 0, retries: 2 };
   const foreign = [];
   for (let round = 0; round < cfg.rounds; round++) {
     const order = targets.map((_t, i) => targets[(i + round) % targets.length]);
@@ -519,14 +534,14 @@ async function loadBench(ctx, upstream) {
     }
   }
 
-  // what apigov recorded: metrics and access log lines
+  // what apigov recorded: its request metrics and access logs
   const counted = async (adminUrl) => {
     const text = (await get(`${adminUrl}/metrics`)).body;
     let n = 0;
     for (const line of text.split('\n')) if (/^apigov_gateway_requests_total\{/.test(line) || /^apigov_requests_total\{/.test(line)) n += Number(line.split(' ').pop());
     return n;
   };
-  const logLines = (file) => {
+  const fileSize = (file) => {
     try {
       return statSync(file).size;
     } catch {
@@ -535,7 +550,7 @@ async function loadBench(ctx, upstream) {
   };
   const apigovCounted = await counted(apigov.adminUrl).catch(() => NaN);
   const clusterCounted = await counted(cluster.adminUrl).catch(() => NaN);
-  console.log(`apigov recorded: metrics count ${apigovCounted} requests (cluster: ${clusterCounted}); access logs ${fmt(logLines(apigov.accessLog) / 1e6, 0)} MB and ${fmt(logLines(cluster.accessLog) / 1e6, 0)} MB`);
+  console.log(`apigov recorded: metrics count ${apigovCounted} requests (cluster: ${clusterCounted}); access logs ${fmt(fileSize(apigov.accessLog) / 1e6, 0)} MB and ${fmt(fileSize(cluster.accessLog) / 1e6, 0)} MB`);
 
   const med = (name, key) => median(results[name].map((m) => m[key]));
   const summary = targets.map((t) => ({
