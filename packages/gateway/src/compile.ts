@@ -9,6 +9,7 @@ import { UpstreamStage, type UpstreamState } from './upstream.js';
 import type { GatewayMetrics, RouteTraffic } from './metrics.js';
 import { ALWAYS_REDACTED, redactionProbe } from './access-log.js';
 import { responseHeaderEdits } from './policies/headers.js';
+import { validatorCache } from './policies/request-validation.js';
 import { SnapshotRefusedError } from './snapshot.js';
 
 export interface CompiledPipeline {
@@ -147,6 +148,18 @@ function compilePipeline(route: SnapshotRoute, operation: SnapshotOperation | un
 
 /** Builds everything requests need from a validated snapshot; throws SnapshotRefusedError when it cannot. */
 export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): CompiledSnapshot {
+  validatorCache.beginSnapshot();
+  try {
+    const compiled = compileSnapshotRoutes(snapshot, deps);
+    validatorCache.endSnapshot();
+    return compiled;
+  } catch (e) {
+    validatorCache.endSnapshot();
+    throw e;
+  }
+}
+
+function compileSnapshotRoutes(snapshot: GatewaySnapshot, deps: CompileDeps): CompiledSnapshot {
   const t0 = performance.now();
   const warnings: string[] = [...snapshot.warnings];
   const policyDeps: PolicyDeps = { snapshot, counters: deps.counters, warn: (m) => warnings.push(m) };

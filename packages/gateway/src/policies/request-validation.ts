@@ -53,10 +53,29 @@ class ValidatorCache {
     return id;
   }
 
+  /** validators the snapshot being compiled asked for, and how many the previous one used */
+  private inUse = new Set<string>();
+  private lastUsed = 0;
+
+  /**
+   * Called before a snapshot compiles. Never resets during a compile (that would drop the schema documents the
+   * route just registered); between compiles it starts afresh once the cache holds far more than a snapshot uses.
+   */
+  beginSnapshot(): void {
+    this.lastUsed = Math.max(this.lastUsed, this.inUse.size);
+    if (this.compiled.size > Math.max(20_000, 2 * this.lastUsed)) this.reset();
+    this.inUse = new Set();
+  }
+
+  /** Called once the snapshot compiled; remembers what it used. */
+  endSnapshot(): void {
+    this.lastUsed = this.inUse.size;
+  }
+
   compile(schema: Json, forParams: boolean): ValidateFunction {
-    if (this.compiled.size > 20_000) this.reset();
     // JSON.stringify, not canonical: key order differences only cost a duplicate validator, and it is much cheaper
     const key = `${forParams ? 'p' : 'b'}${sha256(JSON.stringify(schema))}`;
+    this.inUse.add(key);
     let v = this.compiled.get(key);
     if (v === undefined) {
       v = (forParams ? this.params : this.body).compile(schema);
