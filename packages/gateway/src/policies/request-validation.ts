@@ -31,7 +31,10 @@ function newAjv(coerce: boolean): Ajv2020 {
 }
 
 /** ajv instances and compiled validators, shared by every route and snapshot; keyed by schema content hash. */
-class ValidatorCache {
+export class ValidatorCache {
+  /** `keep`: how many validators the cache may hold between snapshots before starting afresh */
+  constructor(private readonly keep = 20_000) {}
+
   private body = newAjv(false);
   private params = newAjv(true);
   private readonly compiled = new Map<string, ValidateFunction>();
@@ -63,7 +66,7 @@ class ValidatorCache {
    */
   beginSnapshot(): void {
     this.lastUsed = Math.max(this.lastUsed, this.inUse.size);
-    if (this.compiled.size > Math.max(20_000, 2 * this.lastUsed)) this.reset();
+    if (this.compiled.size > Math.max(this.keep, 2 * this.lastUsed)) this.reset();
     this.inUse = new Set();
   }
 
