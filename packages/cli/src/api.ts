@@ -2,6 +2,7 @@
 // with the request shape and the response types it expects. Commands never build URLs themselves.
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@apigov/model';
+import type { LintFinding } from '@apigov/spec';
 import type { ControlPlaneClient } from './http.js';
 
 export interface Whoami {
@@ -13,15 +14,8 @@ export interface Whoami {
 
 export type ResourceDocument = Resource<string, Record<string, unknown>>;
 
-/** A lint finding as the control plane and @apigov/spec report it. */
-export interface Finding {
-  rule: string;
-  severity: 'error' | 'warn' | 'info' | 'hint';
-  message: string;
-  path: string | ReadonlyArray<string | number>;
-  line?: number;
-  column?: number;
-}
+/** A lint finding: the control plane sends exactly what @apigov/spec's lintSpec reports. */
+export type Finding = LintFinding;
 
 export interface SpecBundle {
   entry: string;

@@ -5,11 +5,6 @@ import { renderTable } from './output.js';
 
 const SEVERITY_ORDER: Record<string, number> = { error: 0, warn: 1, info: 2, hint: 3 };
 
-export function findingPath(f: Pick<Finding, 'path'>): string {
-  if (Array.isArray(f.path)) return f.path.map(String).join('.');
-  return typeof f.path === 'string' ? f.path : '';
-}
-
 function position(f: Finding): string {
   if (f.line === undefined) return '-';
   return f.column === undefined ? `${f.line}` : `${f.line}:${f.column}`;
@@ -23,7 +18,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
 export function findingsTable(findings: readonly Finding[]): string {
   return renderTable(
     ['severity', 'line:col', 'rule', 'message', 'path'],
-    sortFindings(findings).map((f) => [f.severity, position(f), f.rule, f.message, findingPath(f)]),
+    sortFindings(findings).map((f) => [f.severity, position(f), f.rule, f.message, f.path]),
   );
 }
 
