@@ -1,7 +1,7 @@
-// The upstream stage: undici pools per upstream origin (keep-alive), the dispatch handler that streams the
+// The upstream stage: an upstream client per origin (keep-alive), the exchange handler that streams the
 // upstream's answer back to the client, timeouts, retries within a retry budget, a circuit breaker per
 // route + upstream, and the weighted split between trafficSplit targets (smooth weighted round-robin).
-import { Pool, type Dispatcher } from 'undici';
+import { UpstreamClient, UpstreamError, type UpstreamExchange, type UpstreamHandler } from './upstream-client.js';
 import type { PolicyConfigs } from '@apigov/model';
 import type { GatewayRequest } from './request-context.js';
 
@@ -11,7 +11,7 @@ type CircuitBreakerConfig = NonNullable<PolicyConfigs['circuitBreaker']>;
 
 export const DEFAULT_CONNECT_MS = 5_000;
 /**
- * undici's headers timeout runs on its coarse timers (about 1 s resolution): fine for long timeouts. Shorter ones
+ * The upstream client checks timeouts on a coarse sweep (every 500 ms): fine for long timeouts. Shorter ones
  * get a precise timer of their own per attempt.
  */
 export const PRECISE_TIMEOUT_BELOW_MS = 5_000;
@@ -25,15 +25,15 @@ const REQUEST_SKIP = new Set([
 /** Response headers never passed back (hop-by-hop), or replaced by the gateway's own. */
 const RESPONSE_SKIP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-request-id']);
 
-/** One undici Pool per upstream origin (and connect timeout), shared by every snapshot. */
+/** One upstream client (its keep-alive connections) per upstream origin and connect timeout, shared by every snapshot. */
 export class UpstreamPools {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, UpstreamClient>();
 
-  get(origin: string, connectMs: number): Pool {
+  get(origin: string, connectMs: number): UpstreamClient {
     const key = `${origin} ${connectMs}`;
     let pool = this.pools.get(key);
     if (pool === undefined) {
-      pool = new Pool(origin, { connect: { timeout: connectMs }, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, pipelining: 1 });
+      pool = new UpstreamClient(origin, { connectMs, keepAliveMs: 10_000 });
       this.pools.set(key, pool);
     }
     return pool;
@@ -46,7 +46,7 @@ export class UpstreamPools {
   async close(): Promise<void> {
     const all = [...this.pools.values()];
     this.pools.clear();
-    await Promise.allSettled(all.map((p) => p.close()));
+    for (const p of all) p.close();
   }
 }
 
@@ -190,7 +190,7 @@ export class UpstreamTarget {
     readonly origin: string,
     /** path of the upstream URL without a trailing slash ('' for none) */
     readonly basePath: string,
-    readonly pool: Pool,
+    readonly pool: UpstreamClient,
     readonly weight: number,
     readonly breaker: CircuitBreaker | undefined,
   ) {}
@@ -206,7 +206,7 @@ export class UpstreamStage {
   readonly targets: UpstreamTarget[];
   readonly totalWeight: number;
   readonly requestMs: number;
-  /** whether attempts arm their own timer (requestMs too short for undici's coarse timers) */
+  /** whether attempts arm their own timer (requestMs too short for the client's coarse sweep) */
   readonly preciseTimeout: boolean;
   readonly retryAttempts: number;
   readonly retryStatuses: ReadonlySet<number>;
@@ -254,12 +254,11 @@ export class UpstreamStage {
   }
 }
 
-type FailureKind = 'connect-failure' | 'timeout' | 'other';
+type FailureKind = 'connect-failure' | 'timeout' | 'bad-response' | 'other';
 
-class AttemptTimeoutError extends Error {
-  readonly code = 'UND_ERR_HEADERS_TIMEOUT';
+class AttemptTimeoutError extends UpstreamError {
   constructor() {
-    super('upstream attempt timed out');
+    super('UPSTREAM_TIMEOUT', 'upstream attempt timed out');
   }
 }
 
@@ -267,11 +266,11 @@ function onAttemptTimeout(call: UpstreamCall): void {
   call.attemptTimedOut();
 }
 
-function failureKind(err: Error & { code?: string }): FailureKind {
+function failureKind(err: UpstreamError): FailureKind {
   switch (err.code) {
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UPSTREAM_CONNECT_TIMEOUT':
+    case 'UPSTREAM_TIMEOUT':
+    case 'ETIMEDOUT':
       return 'timeout';
     case 'ECONNREFUSED':
     case 'ECONNRESET':
@@ -280,40 +279,40 @@ function failureKind(err: Error & { code?: string }): FailureKind {
     case 'EAI_AGAIN':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
+    case 'UPSTREAM_CLOSED':
       return 'connect-failure';
+    case 'UPSTREAM_BAD_RESPONSE':
+      return 'bad-response';
     default:
       return 'other';
   }
 }
 
 /**
- * One request to the upstream (and its retries): undici's dispatch handler. Streams the answer to the client as
- * it arrives; a retry is only possible before anything was written to the client.
+ * One request to the upstream (and its retries): the handler of its exchanges. Streams the answer to the client
+ * as it arrives; a retry is only possible before anything was written to the client.
  */
-class UpstreamCall implements Dispatcher.DispatchHandler {
+class UpstreamCall implements UpstreamHandler {
   private target!: UpstreamTarget;
-  private abortUpstream: ((err?: Error) => void) | undefined = undefined;
+  private exchange: UpstreamExchange | undefined = undefined;
   private attempt = 0;
   /** the current answer is being drained because it will be retried */
   private discarding = false;
   /** headers were written to the client: no retry, no problem+json any more */
   private started = false;
   private readonly startedAt = performance.now();
-  private readonly options: Dispatcher.DispatchOptions;
   private timer: NodeJS.Timeout | undefined = undefined;
-  /** attempt number whose timer fired; callbacks of that attempt are ignored */
-  private abandoned = -1;
+  private resumeExchange: (() => void) | undefined = undefined;
 
   constructor(
     private readonly ctx: GatewayRequest,
     private readonly stage: UpstreamStage,
-    headers: string[],
+    private readonly method: string,
+    private readonly headers: string[],
     private readonly body: Buffer | IncomingBody | null,
-  ) {
-    this.options = { path: '', method: ctx.req.method as Dispatcher.HttpMethod, headers, body, headersTimeout: stage.requestMs, bodyTimeout: stage.requestMs };
-  }
+    /** content-length of a streamed body; -1: chunked */
+    private readonly bodyLength: number,
+  ) {}
 
   start(): void {
     const stage = this.stage;
@@ -327,10 +326,11 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     }
     this.target = target;
     this.discarding = false;
-    this.options.path = target.basePath + this.ctx.upstreamPath;
-    this.abortUpstream = undefined;
     if (stage.preciseTimeout) this.timer = setTimeout(onAttemptTimeout, stage.requestMs, this);
-    target.pool.dispatch(this.options, this);
+    const path = target.basePath + this.ctx.upstreamPath;
+    this.exchange = undefined;
+    const exchange = target.pool.request(this.method, path, this.headers, this.body, this, stage.preciseTimeout ? 0 : stage.requestMs, this.bodyLength);
+    if (!exchange.ended) this.exchange = exchange;
   }
 
   private clearTimer(): void {
@@ -344,26 +344,10 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   attemptTimedOut(): void {
     this.timer = undefined;
     if (this.started) return;
-    const abort = this.abortUpstream;
-    this.abandoned = this.attempt;
-    if (abort !== undefined) abort(new AttemptTimeoutError());
-    else {
-      // still queued or connecting: answer now (no retry: that request may still start), drop it when it connects
-      this.attempt = Number.MAX_SAFE_INTEGER;
-      this.abandoned = this.attempt;
-      this.onError(new AttemptTimeoutError());
-    }
+    this.exchange?.abort(new AttemptTimeoutError());
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.abandoned === this.attempt && this.started === false && this.ctx.done) {
-      abort(new AttemptTimeoutError());
-      return;
-    }
-    this.abortUpstream = abort;
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null, resume: () => void): boolean {
+  onResponseHead(statusCode: number, rawHeaders: string[], exchange: UpstreamExchange): void {
     this.clearTimer();
     const breaker = this.target.breaker;
     if (breaker !== undefined) {
@@ -372,71 +356,77 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     }
     if (this.stage.retryStatuses.has(statusCode) && this.mayRetry()) {
       this.discarding = true;
-      return true;
+      return;
     }
     const ctx = this.ctx;
     const res = ctx.res;
     if (res.destroyed) {
-      this.abortUpstream?.();
-      return false;
+      exchange.abort();
+      return;
     }
     const pipeline = ctx.pipeline!;
     const remove = pipeline.removeResponseHeaders;
     const rename = pipeline.renameResponseHeaders;
     const out: string[] = [];
-    if (rawHeaders !== null) {
-      for (let i = 0; i < rawHeaders.length; i += 2) {
-        const name = rawHeaders[i]!.toString('latin1');
-        const lower = name.toLowerCase();
-        if (RESPONSE_SKIP.has(lower) || (remove !== undefined && remove.has(lower))) continue;
-        out.push(rename !== undefined ? (rename.get(lower) ?? name) : name, rawHeaders[i + 1]!.toString('latin1'));
-      }
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      const lower = name.toLowerCase();
+      if (RESPONSE_SKIP.has(lower) || (remove !== undefined && remove.has(lower))) continue;
+      out.push(rename !== undefined ? (rename.get(lower) ?? name) : name, rawHeaders[i + 1]!);
     }
     const answerHeaders = pipeline.answerHeaders;
     for (let i = 0; i < answerHeaders.length; i++) out.push(answerHeaders[i]!);
     const collected = ctx.responseHeadersIfAny;
     if (collected !== undefined) for (const [k, v] of collected) out.push(k, v);
     out.push('x-request-id', ctx.requestId);
-    ctx.status = statusCode;
     res.sendDate = false;
-    res.writeHead(statusCode, out);
+    try {
+      res.writeHead(statusCode, out);
+    } catch {
+      // a header name or value node:http refuses to send (the answer was checked before anything was written)
+      exchange.abort(new UpstreamError('UPSTREAM_BAD_RESPONSE', 'the upstream sent a header that cannot be passed on'));
+      return;
+    }
+    ctx.status = statusCode;
     this.started = true;
-    this.resume = resume;
-    return true;
   }
 
-  private resume: (() => void) | undefined = undefined;
-
-  onData(chunk: Buffer): boolean {
+  onResponseData(chunk: Buffer): boolean {
     if (this.discarding) return true;
     const res = this.ctx.res;
     if (res.destroyed) {
-      this.abortUpstream?.();
+      this.exchange?.abort();
       return false;
     }
     this.ctx.bytes += chunk.length;
     if (res.write(chunk)) return true;
-    res.once('drain', this.resume!);
+    res.once('drain', (this.resumeExchange ??= () => this.exchange?.resume()));
     return false;
   }
 
-  onComplete(): void {
+  onResponseEnd(last?: Buffer): void {
     this.clearTimer();
+    this.exchange = undefined;
     if (this.discarding) {
       this.attempt++;
       this.start();
       return;
     }
-    this.ctx.upstreamMs = performance.now() - this.startedAt;
-    this.ctx.res.end();
-    this.ctx.finish();
+    const ctx = this.ctx;
+    ctx.upstreamMs = performance.now() - this.startedAt;
+    if (last !== undefined && !ctx.res.destroyed) {
+      ctx.bytes += last.length;
+      ctx.res.end(last);
+    } else ctx.res.end();
+    ctx.finish();
   }
 
-  onError(err: Error): void {
+  onError(err: UpstreamError): void {
     this.clearTimer();
+    this.exchange = undefined;
     const ctx = this.ctx;
-    if (ctx.done && !this.started) return; // answered already (an attempt timed out while queued)
-    const kind = failureKind(err as Error & { code?: string });
+    if (ctx.done && !this.started) return; // answered already
+    const kind = failureKind(err);
     const breaker = this.target?.breaker;
     if (breaker !== undefined) {
       if (kind !== 'other' && !this.discarding) breaker.failure(Date.now());
@@ -462,6 +452,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
       return;
     }
     if (kind === 'timeout') ctx.reject('APIGOV_ERR_GATEWAY_UPSTREAM_TIMEOUT', `the upstream of ${ctx.route.id} did not answer in time`);
+    else if (kind === 'bad-response') ctx.reject('APIGOV_ERR_GATEWAY_UPSTREAM', `the upstream of ${ctx.route.id} sent an answer that is not valid HTTP/1.1`);
     else ctx.reject('APIGOV_ERR_GATEWAY_UPSTREAM', `the upstream of ${ctx.route.id} could not be reached`);
   }
 
@@ -469,7 +460,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   private mayRetry(): boolean {
     const stage = this.stage;
     if (this.attempt >= stage.retryAttempts) return false;
-    if (!stage.retryMethods.has(this.options.method)) return false;
+    if (!stage.retryMethods.has(this.method)) return false;
     if (this.body !== null && !Buffer.isBuffer(this.body)) return false;
     return stage.budget !== undefined && stage.budget.tryRetry(stage.budgetPercent);
   }
@@ -491,6 +482,7 @@ export function forward(ctx: GatewayRequest, stage: UpstreamStage, forwardedProt
   let forwardedFor: string | undefined;
   let host = '';
   let connectionTokens: string | undefined;
+  let contentLength: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
@@ -500,7 +492,10 @@ export function forward(ctx: GatewayRequest, stage: UpstreamStage, forwardedProt
       else if (lower === 'connection') connectionTokens = raw[i + 1]!;
       continue;
     }
-    if (bodyBytes !== undefined && lower === 'content-length') continue;
+    if (lower === 'content-length') {
+      contentLength = raw[i + 1]!;
+      continue;
+    }
     if (remove !== undefined && remove.has(lower)) continue;
     if (set !== undefined && set[lower] !== undefined) continue;
     headers.push(name, raw[i + 1]!);
@@ -515,10 +510,11 @@ export function forward(ctx: GatewayRequest, stage: UpstreamStage, forwardedProt
     'traceparent', ctx.traceparent,
   );
   if (set !== undefined) for (const k in set) headers.push(k, set[k]!);
-  if (bodyBytes !== undefined) headers.push('content-length', String(bodyBytes.length));
   stage.budget?.noteRequest();
   const body = bodyBytes !== undefined ? bodyBytes : ctx.hasBody ? req : null;
-  new UpstreamCall(ctx, stage, headers, body).start();
+  // the upstream client frames the body: content-length of a Buffer, the client's length for a stream, else chunked
+  const streamedLength = body === req && contentLength !== undefined ? Number(contentLength) : -1;
+  new UpstreamCall(ctx, stage, req.method ?? 'GET', headers, body, Number.isSafeInteger(streamedLength) ? streamedLength : -1).start();
 }
 
 function dropConnectionListed(headers: string[], tokens: string): void {

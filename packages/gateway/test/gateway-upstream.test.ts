@@ -2,6 +2,7 @@
 // a retry budget, the circuit breaker opening and closing, and the weighted split between two real upstreams.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import type { PolicyConfigs } from '@apigov/model';
 import { startPaymentsService, type PaymentsService } from '../../../examples/payments/src/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
@@ -57,6 +58,34 @@ describe('upstream timeouts and errors', () => {
     expect(r.status).toBe(502);
     expect(r.json().code).toBe('APIGOV_ERR_GATEWAY_UPSTREAM');
   });
+
+  it('answers 502 naming an invalid answer when the upstream breaks HTTP, and the client gets nothing of it', async () => {
+    const raw = createTcpServer((socket) => {
+      socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\nx-bad: a\u0001b\r\ncontent-length: 2\r\n\r\nok'));
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', () => r()));
+    try {
+      const g = await gatewayFor({}, `http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
+      const r = await get(g, '/flaky/v1/x');
+      expect(r.status).toBe(502);
+      expect(r.headers['x-bad']).toBeUndefined();
+      expect(r.json()).toMatchObject({ code: 'APIGOV_ERR_GATEWAY_UPSTREAM' });
+      expect(String(r.json().detail)).toContain('not valid HTTP/1.1');
+    } finally {
+      await new Promise<void>((r) => raw.close(() => r()));
+    }
+  });
+
+  it('answers 504 when a slow upstream passes a long requestMs (the coarse timeout sweep)', async () => {
+    up.delayMs = 8000;
+    const g = await gatewayFor({ timeouts: { connectMs: 1000, requestMs: 5000 } });
+    const t0 = Date.now();
+    const r = await get(g, '/flaky/v1/slow');
+    expect(r.status).toBe(504);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(5000);
+    expect(Date.now() - t0).toBeLessThan(6500);
+  }, 15_000);
 });
 
 describe('retries', () => {
