@@ -24,6 +24,8 @@ export interface CompiledPipeline {
   readonly upstream: UpstreamStage;
   /** flat [name, value, …]: lifecycle headers and configured response headers, added to every answer */
   readonly answerHeaders: readonly string[];
+  /** request headers (lower-case) the pipeline's policies never let through (an API key header) */
+  readonly removeRequestHeaders: ReadonlySet<string> | undefined;
   /** upstream response headers (lower-case) not passed back */
   readonly removeResponseHeaders: ReadonlySet<string> | undefined;
   /** upstream response header renames (lower-case → new name) */
@@ -134,6 +136,7 @@ function compilePipeline(route: SnapshotRoute, operation: SnapshotOperation | un
   });
   const respondIndex = PHASES.indexOf('respond');
   const edits = responseHeaderEdits(policies.headers);
+  const stripped = compiled.flatMap((c) => c.handler.stripRequestHeaders ?? []);
   return {
     phases,
     handlers: compiled.filter((c) => c.phase !== respondIndex).map((c) => c.handler),
@@ -141,6 +144,7 @@ function compilePipeline(route: SnapshotRoute, operation: SnapshotOperation | un
     policyIds: compiled.map((c) => c.id),
     upstream: new UpstreamStage(route.id, route.upstream, policies, deps.upstreams),
     answerHeaders: [...lifecycleHeaders(route), ...edits.add],
+    removeRequestHeaders: stripped.length === 0 ? undefined : new Set(stripped),
     removeResponseHeaders: edits.remove,
     renameResponseHeaders: edits.rename,
   };

@@ -63,6 +63,8 @@ export interface RequestContext {
 export interface CompiledPolicy {
   /** sync where it can be; return a promise only when it must wait */
   handle(ctx: RequestContext): void | Promise<void>;
+  /** request headers (lower-case) never forwarded on a route with this policy: stripped once per pipeline, not per request */
+  readonly stripRequestHeaders?: readonly string[];
 }
 
 /** What a policy may use while compiling. Nothing here reaches the control plane or a database. */

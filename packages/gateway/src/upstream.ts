@@ -476,6 +476,7 @@ export function forward(ctx: GatewayRequest, stage: UpstreamStage, forwardedProt
   const req = ctx.req;
   const raw = req.rawHeaders;
   const remove = ctx.removeRequestHeadersIfAny;
+  const strip = ctx.pipeline!.removeRequestHeaders;
   const set = ctx.setRequestHeadersIfAny;
   const bodyBytes = ctx.body;
   const headers: string[] = [];
@@ -496,6 +497,7 @@ export function forward(ctx: GatewayRequest, stage: UpstreamStage, forwardedProt
       contentLength = raw[i + 1]!;
       continue;
     }
+    if (strip !== undefined && strip.has(lower)) continue;
     if (remove !== undefined && remove.has(lower)) continue;
     if (set !== undefined && set[lower] !== undefined) continue;
     headers.push(name, raw[i + 1]!);

@@ -110,8 +110,10 @@ export class TestContext implements RequestContext {
 }
 
 /** Runs compiled policies in order, as the pipeline does: stop once one has answered. */
+/** runs the policies as the request path does; headers a policy always strips count as removed, as the upstream stage treats them */
 export async function run(ctx: RequestContext, ...policies: CompiledPolicy[]): Promise<void> {
   for (const p of policies) {
+    for (const h of p.stripRequestHeaders ?? []) ctx.removeRequestHeaders.add(h);
     const r = p.handle(ctx);
     if (r !== undefined) await r;
     if (ctx.done) return;

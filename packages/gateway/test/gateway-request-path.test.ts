@@ -1,6 +1,7 @@
 // What a client of the gateway sees on the request path, against the real payments service: routing and prefix
 // stripping, request id and traceparent, problem+json errors, validation, CORS, header transforms, path rewrite,
 // IP filter, lifecycle headers, retired routes, readiness and metrics on the admin port only.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startPaymentsService, type PaymentsService } from '../../../examples/payments/src/index.js';
@@ -22,6 +23,8 @@ async function call(gw: Gateway, path: string, init: { method?: string; headers?
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
 }
+
+const KEYED_KEY = 'agk_request-path-test-key-0123456789abcdefghij';
 
 describe('gateway request path', () => {
   let service: PaymentsService;
@@ -46,8 +49,11 @@ describe('gateway request path', () => {
       await paymentsRoute(service.url, { id: 'legacy/v1', state: 'retired' }),
       await paymentsRoute(service.url, { id: 'rewritten/v1', withoutOperations: true, policies: { pathRewrite: { replacePrefix: '/payments' } } }),
       await paymentsRoute(service.url, { id: 'private/v1', withoutOperations: true, policies: { ipFilter: { allow: ['10.0.0.0/8'], deny: [] } } }),
+      await paymentsRoute(service.url, { id: 'keyed/v1', withoutOperations: true, policies: { apiKeyAuth: { header: 'X-Api-Key' } } }),
     ];
-    gw = await startGateway({ environment: 'dev', port: 0, adminPort: 0, accessLog: 'off', snapshot: buildSnapshot({ routes }) });
+    const apiKeys = { [createHash('sha256').update(KEYED_KEY).digest('hex')]: { credential: 'keyed-1', application: 'keyed-app' } };
+    const consumers = { 'keyed-app': { application: 'keyed-app', team: 'keyed-team', subscriptions: {} } };
+    gw = await startGateway({ environment: 'dev', port: 0, adminPort: 0, accessLog: 'off', snapshot: buildSnapshot({ routes, apiKeys, consumers }) });
   });
 
   afterAll(async () => {
@@ -65,6 +71,17 @@ describe('gateway request path', () => {
     expect(last.query).toBe('?limit=2');
     expect(last.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(last.headers['x-forwarded-host']).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it('never forwards the API key: not on the first request of a key, nor when it is presented again', async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await call(gw, '/keyed/v1/payments', { headers: { 'x-api-key': KEYED_KEY, 'x-other': 'kept' } });
+      expect(r.status).toBe(200);
+      const last = (await upstreamRequests(service)).last.at(-1)!;
+      expect(last.headers['x-api-key']).toBeUndefined();
+      expect(last.headers['x-other']).toBe('kept');
+    }
+    expect((await call(gw, '/keyed/v1/payments', { headers: { 'x-api-key': 'not-a-key' } })).status).toBe(401);
   });
 
   it('passes path parameters through operations with {id} templates', async () => {
@@ -191,7 +208,7 @@ describe('gateway request path', () => {
     expect(traffic.status).toBe(404);
     expect((await request(`${gw.adminUrl}/ready`)).statusCode).toBe(200);
     const snap = (await (await request(`${gw.adminUrl}/snapshot`)).body.json()) as { version: number; routes: number };
-    expect(snap).toMatchObject({ version: 1, routes: 5 });
+    expect(snap).toMatchObject({ version: 1, routes: 6 });
   });
 });
 

@@ -44,8 +44,18 @@ export function authTables(snapshot: GatewaySnapshot, warn?: (message: string) =
 }
 
 /** The lookup key of an API key: sha256, hex, as the control plane stores it. */
+/** sha256 hex of keys presented lately: a key seen again skips the hash (bounded: forgotten all at once when full) */
+const recentKeyHashes = new Map<string, string>();
+const RECENT_KEY_HASHES = 10_000;
+
 export function hashApiKey(key: string): string {
-  return hash('sha256', key, 'hex');
+  let h = recentKeyHashes.get(key);
+  if (h === undefined) {
+    h = hash('sha256', key, 'hex');
+    if (recentKeyHashes.size >= RECENT_KEY_HASHES) recentKeyHashes.clear();
+    recentKeyHashes.set(key, h);
+  }
+  return h;
 }
 
 export function bindingKey(issuer: string, kind: 'sub' | 'cid', value: string): string {
