@@ -20,7 +20,9 @@ export interface AccessLogLine {
   application: string | undefined;
   clientIp: string;
   bytes: number;
-  code?: string;
+  code?: string | undefined;
+  /** epoch ms of the line (default: now) */
+  time?: number;
 }
 
 /** A quick test for "this query string may carry one of `names`" (encoded names always take the slow path). */
@@ -96,7 +98,7 @@ export class AccessLog {
   }
 
   write(l: AccessLogLine): void {
-    let line = `{"level":30,"time":${Date.now()},"requestId":${jsonString(l.requestId)},"method":${jsonString(l.method)},"path":${jsonString(l.path)},"route":${jsonString(l.route)},"status":${l.status},"durationMs":${l.durationMs}`;
+    let line = `{"level":30,"time":${l.time ?? Date.now()},"requestId":${jsonString(l.requestId)},"method":${jsonString(l.method)},"path":${jsonString(l.path)},"route":${jsonString(l.route)},"status":${l.status},"durationMs":${l.durationMs}`;
     if (l.upstreamMs !== undefined) line += `,"upstreamMs":${l.upstreamMs}`;
     if (l.application !== undefined) line += `,"application":${jsonString(l.application)}`;
     line += `,"clientIp":${jsonString(l.clientIp)},"bytes":${l.bytes}`;

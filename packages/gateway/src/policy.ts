@@ -34,7 +34,8 @@ export interface RequestContext {
   /** client address, from X-Forwarded-For only when the peer is a trusted proxy */
   readonly clientIp: string;
   /** process.hrtime.bigint() when the request arrived */
-  readonly startedAt: bigint;
+  /** performance.now() when the request arrived (ms) */
+  readonly startedAt: number;
   /** the request path without the route prefix, plus the query string: what the upstream receives */
   upstreamPath: string;
   /** path parameters matched by the router (`{id}` → value) */

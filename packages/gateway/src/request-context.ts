@@ -58,7 +58,7 @@ export class GatewayRequest implements RequestContext {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly requestId: string,
-    readonly startedAt: bigint,
+    readonly startedAt: number,
     readonly runtime: RequestRuntime,
   ) {}
 

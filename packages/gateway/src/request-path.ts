@@ -69,7 +69,7 @@ export class RequestPath implements RequestRuntime {
 
   /** the node:http 'request' listener */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const startedAt = process.hrtime.bigint();
+    const startedAt = performance.now();
     const snapshot = this.current; // the one snapshot this request is served from
     const headers = req.headers;
     const given = headers['x-request-id'];
@@ -216,16 +216,16 @@ export class RequestPath implements RequestRuntime {
   requestFinished(ctx: GatewayRequest): void {
     this.inFlight--;
     this.served++;
-    const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
+    const durationMs = performance.now() - ctx.startedAt;
     const compiled = ctx.compiled;
     const traffic = compiled === undefined ? this.metrics.unrouted : compiled.traffic;
     const status = ctx.status;
     const upstreamMs = ctx.upstreamMs;
     traffic.record(status, durationMs / 1000, upstreamMs < 0 ? -1 : upstreamMs / 1000);
     const application = ctx.consumer?.application;
+    const now = Date.now();
     if (compiled !== undefined) {
-      this.usage.record(traffic, application, status, durationMs);
-      const now = Date.now();
+      this.usage.record(traffic, application, status, durationMs, now);
       if (this.usage.wantsRequestSample(now)) {
         this.usage.recordRequest({
           at: new Date(now).toISOString(),
@@ -241,7 +241,7 @@ export class RequestPath implements RequestRuntime {
       }
       if (status >= 500 || ctx.code !== undefined) {
         this.usage.recordError({
-          at: new Date().toISOString(),
+          at: new Date(now).toISOString(),
           api: traffic.api,
           version: traffic.version,
           status,
@@ -267,7 +267,8 @@ export class RequestPath implements RequestRuntime {
         application,
         clientIp: ctx.clientIp,
         bytes: ctx.bytes,
-        ...(ctx.code !== undefined && { code: ctx.code }),
+        code: ctx.code,
+        time: now,
       });
     }
   }

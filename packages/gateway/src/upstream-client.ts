@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 
 /** What an exchange reports to the one who sent it. Every exchange ends with exactly one onEnd or onError. */
 export interface UpstreamHandler {
-  /** status and headers (name, value, … as received, framing ones included); the body follows */
+  /** status and end-to-end headers (name, value, … as received; content-length kept, hop-by-hop ones and transfer-encoding dropped); the body follows */
   onResponseHead(status: number, headers: string[], exchange: UpstreamExchange): void;
   /** a piece of the (de-chunked) body; false pauses the connection until exchange.resume() */
   onResponseData(chunk: Buffer): boolean;
@@ -48,6 +48,8 @@ const MAX_CHUNK_LINE = 4096;
 /** how often timeouts of 5 s and more and idle connections are checked */
 export const SWEEP_MS = 500;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/** hop-by-hop response headers not handed on (connection, keep-alive and transfer-encoding are read, then dropped) */
+const HOP_BY_HOP = new Set(['te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate']);
 /** methods whose request the client replays once when a reused connection turns out to be closed */
 const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** methods that carry a body, so `content-length: 0` is sent when they have none */
@@ -346,31 +348,50 @@ export class UpstreamConnection {
     let chunked = false;
     let close = http10;
     let pos = text.indexOf('\n') + 1;
-    while (pos > 0 && pos < text.length) {
+    const size = text.length;
+    while (pos > 0 && pos < size) {
       let eol = text.indexOf('\n', pos);
-      if (eol === -1) eol = text.length;
+      if (eol === -1) eol = size;
       const lineEnd = text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
       const first = text.charCodeAt(pos);
       if (first === 32 || first === 9) return this.badResponse(ex, 'a folded header line');
       const colon = text.indexOf(':', pos);
       if (colon === -1 || colon > lineEnd || colon === pos) return this.badResponse(ex, 'a header line without a name');
+      // the value without the optional whitespace around it
+      let from = colon + 1;
+      let to = lineEnd;
+      while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
+      while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
       const name = text.slice(pos, colon);
-      const value = text.slice(colon + 1, lineEnd).trim();
+      const value = text.slice(from, to);
+      const nameLength = colon - pos;
       pos = eol + 1;
-      switch (name.length) {
+      // framing headers are read here; hop-by-hop ones (RFC 9110 §7.6.1) stay with this connection
+      switch (nameLength) {
+        case 2:
+        case 7:
+        case 16:
+        case 18:
+          if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+          break;
         case 10: {
           const lower = name.toLowerCase();
           if (lower === 'connection') {
             const v = value.toLowerCase();
             if (v.includes('close')) close = true;
             else if (http10 && v.includes('keep-alive')) close = false;
-          } else if (lower === 'keep-alive') this.keepAliveHint(value);
+            continue;
+          }
+          if (lower === 'keep-alive') {
+            this.keepAliveHint(value);
+            continue;
+          }
           break;
         }
         case 14:
           if (name.toLowerCase() === 'content-length') {
-            if (!/^\d{1,15}$/.test(value)) return this.badResponse(ex, 'an invalid content-length');
-            const n = Number(value);
+            const n = decimal(value);
+            if (n < 0) return this.badResponse(ex, 'an invalid content-length');
             if (length !== -1 && length !== n) return this.badResponse(ex, 'conflicting content-length headers');
             length = n;
           }
@@ -380,6 +401,7 @@ export class UpstreamConnection {
             const v = value.toLowerCase();
             chunked = v === 'chunked' || /(^|,)\s*chunked\s*$/.test(v);
             if (!chunked) close = true; // another coding last: the body runs until the connection closes
+            continue;
           }
           break;
       }
@@ -640,6 +662,19 @@ function parseChunkSize(line: string): number {
     n = n * 16 + d;
   }
   return digits === 0 ? -1 : n;
+}
+
+/** a content-length value (1 to 15 digits), or -1 */
+function decimal(value: string): number {
+  const n = value.length;
+  if (n === 0 || n > 15) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = value.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 /** the three-digit status code of a status line, or -1 */

@@ -22,8 +22,13 @@ const REQUEST_SKIP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
   'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id', 'traceparent',
 ]);
-/** Response headers never passed back (hop-by-hop), or replaced by the gateway's own. */
-const RESPONSE_SKIP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-request-id']);
+/** answers up to this size, arriving whole, are sent with their head in one write */
+const ONE_WRITE_BYTES = 16 * 1024;
+
+function hasRequestId(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.length === 12 && headers[i]!.toLowerCase() === 'x-request-id') return true;
+  return false;
+}
 
 /** One upstream client (its keep-alive connections) per upstream origin and connect timeout, shared by every snapshot. */
 export class UpstreamPools {
@@ -367,12 +372,16 @@ class UpstreamCall implements UpstreamHandler {
     const pipeline = ctx.pipeline!;
     const remove = pipeline.removeResponseHeaders;
     const rename = pipeline.renameResponseHeaders;
-    const out: string[] = [];
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
-      const lower = name.toLowerCase();
-      if (RESPONSE_SKIP.has(lower) || (remove !== undefined && remove.has(lower))) continue;
-      out.push(rename !== undefined ? (rename.get(lower) ?? name) : name, rawHeaders[i + 1]!);
+    // hop-by-hop headers are gone already (the client keeps them); the upstream's own x-request-id is replaced
+    let out = rawHeaders;
+    if (remove !== undefined || rename !== undefined || hasRequestId(rawHeaders)) {
+      out = [];
+      for (let i = 0; i < rawHeaders.length; i += 2) {
+        const name = rawHeaders[i]!;
+        const lower = name.toLowerCase();
+        if (lower === 'x-request-id' || (remove !== undefined && remove.has(lower))) continue;
+        out.push(rename !== undefined ? (rename.get(lower) ?? name) : name, rawHeaders[i + 1]!);
+      }
     }
     const answerHeaders = pipeline.answerHeaders;
     for (let i = 0; i < answerHeaders.length; i++) out.push(answerHeaders[i]!);
@@ -415,8 +424,12 @@ class UpstreamCall implements UpstreamHandler {
     const ctx = this.ctx;
     ctx.upstreamMs = performance.now() - this.startedAt;
     if (last !== undefined && !ctx.res.destroyed) {
+      // a small answer in one piece goes out as a latin1 string (byte for byte): node:http then sends the head and
+      // the body in one write instead of a writev of both
+      const whole = ctx.bytes === 0 && last.length <= ONE_WRITE_BYTES;
       ctx.bytes += last.length;
-      ctx.res.end(last);
+      if (whole) ctx.res.end(last.toString('latin1'), 'latin1');
+      else ctx.res.end(last);
     } else ctx.res.end();
     ctx.finish();
   }

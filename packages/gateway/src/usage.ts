@@ -36,8 +36,9 @@ export class UsageRecorder {
   /** cells that could not be kept because the bound was reached */
   dropped = 0;
 
-  record(series: RouteTraffic, application: string | undefined, status: number, durationMs: number): void {
-    const minute = Math.floor(Date.now() / 60_000);
+  /** `now`: the wall clock (epoch ms) at the end of the request */
+  record(series: RouteTraffic, application: string | undefined, status: number, durationMs: number, now = Date.now()): void {
+    const minute = Math.floor(now / 60_000);
     let m = this.minutes.get(minute);
     if (m === undefined) {
       m = new Map();

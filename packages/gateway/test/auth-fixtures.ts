@@ -68,7 +68,7 @@ export class TestContext implements RequestContext {
   readonly operation = undefined;
   readonly requestId = 'req-test';
   readonly clientIp = '127.0.0.1';
-  readonly startedAt = process.hrtime.bigint();
+  readonly startedAt = performance.now();
   readonly params = {};
   consumer: Consumer | undefined = undefined;
   plan: string | undefined = undefined;

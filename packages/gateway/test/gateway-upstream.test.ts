@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import type { PolicyConfigs } from '@apigov/model';
 import { startPaymentsService, type PaymentsService } from '../../../examples/payments/src/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
@@ -86,6 +87,38 @@ describe('upstream timeouts and errors', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(5000);
     expect(Date.now() - t0).toBeLessThan(6500);
   }, 15_000);
+});
+
+describe('answers passed through', () => {
+  it('passes small and large, length-framed and chunked answers byte for byte', async () => {
+    const small = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const large = Buffer.alloc(300_000);
+    for (let i = 0; i < large.length; i++) large[i] = (i * 7) % 256;
+    const server = createHttpServer((req, res) => {
+      if (req.url === '/small') res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': small.length }).end(small);
+      else if (req.url === '/large') res.writeHead(200, { 'content-length': large.length }).end(large);
+      else {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.write(small);
+        res.end(large);
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const g = await gatewayFor({}, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      for (const [path, expected] of [['/small', small], ['/large', large], ['/chunked', Buffer.concat([small, large])]] as const) {
+        const res = await request(`${g.url}/flaky/v1${path}`);
+        const got = Buffer.from(await res.body.arrayBuffer());
+        expect(res.statusCode).toBe(200);
+        expect(got.equals(expected), path).toBe(true);
+      }
+      const head = await request(`${g.url}/flaky/v1/small`, { method: 'HEAD' });
+      expect(head.headers['content-length']).toBe('256');
+      expect((await head.body.arrayBuffer()).byteLength).toBe(0);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });
 
 describe('retries', () => {

@@ -38,7 +38,7 @@ export class LimitContext implements RequestContext {
   readonly res = {} as ServerResponse;
   readonly operation = undefined;
   readonly requestId = 'req-test';
-  readonly startedAt = process.hrtime.bigint();
+  readonly startedAt = performance.now();
   readonly params = {};
   upstreamPath = '/payments';
   consumer: Consumer | undefined;
