@@ -13,6 +13,7 @@ import type { CounterStore } from './counters/types.js';
 import { compileSnapshot, type CompiledSnapshot } from './compile.js';
 import { verifySnapshot, SnapshotRefusedError } from './snapshot.js';
 import { RequestPath } from './request-path.js';
+import { KEEP_ALIVE_TIMEOUT_MS } from './answer-writer.js';
 import { UpstreamState } from './upstream.js';
 import { GatewayMetrics } from './metrics.js';
 import { UsageRecorder } from './usage.js';
@@ -181,7 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 0, maxHeaderSize: 32 * 1024 }, requestPath.handle);
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, headersTimeout: KEEP_ALIVE_TIMEOUT_MS + 1000, requestTimeout: 0, maxHeaderSize: 32 * 1024 }, requestPath.handle);
   server.maxHeadersCount = (options.maxHeaders ?? 100) + 1;
   const port = await listen(server, options.port, host);
   let admin: Server | undefined;

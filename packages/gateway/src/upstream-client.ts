@@ -14,6 +14,11 @@ export interface UpstreamHandler {
   /** the answer is complete; `last`: its final piece of body, when it came with the end (not given to onResponseData) */
   onResponseEnd(last?: Buffer): void;
   onError(err: UpstreamError): void;
+  /**
+   * When given: a length-framed answer (or one without a body) that arrived whole in one read comes here instead
+   * of onResponseHead + onResponseEnd; its connection is already free again.
+   */
+  onResponse?(status: number, headers: string[], body: Buffer, exchange: UpstreamExchange): void;
 }
 
 export type UpstreamErrorCode =
@@ -50,6 +55,10 @@ export const SWEEP_MS = 500;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 /** hop-by-hop response headers not handed on (connection, keep-alive and transfer-encoding are read, then dropped) */
 const HOP_BY_HOP = new Set(['te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate']);
+/** header names are tokens (RFC 9110 §5.6.2) */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** no control characters in a head but tab and CRLF (a bare LF ends a line too; a lone CR does not) */
+const BAD_HEAD_CHAR = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
 /** methods whose request the client replays once when a reused connection turns out to be closed */
 const REPLAYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** methods that carry a body, so `content-length: 0` is sent when they have none */
@@ -342,6 +351,7 @@ export class UpstreamConnection {
     if (text.length < 12 || !text.startsWith('HTTP/1.') || text.charCodeAt(8) !== 32) return this.badResponse(ex, 'not an HTTP/1.x status line');
     const status = statusCode(text);
     if (status < 0) return this.badResponse(ex, 'an invalid status code');
+    if (BAD_HEAD_CHAR.test(text)) return this.badResponse(ex, 'a control character in its head');
     const http10 = text.charCodeAt(7) === 48; /* 0 */
     const headers: string[] = [];
     let length = -1;
@@ -363,6 +373,7 @@ export class UpstreamConnection {
       while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
       while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
       const name = text.slice(pos, colon);
+      if (!TOKEN.test(name)) return this.badResponse(ex, 'an invalid header name');
       const value = text.slice(from, to);
       const nameLength = colon - pos;
       pos = eol + 1;
@@ -426,7 +437,19 @@ export class UpstreamConnection {
       this.phase = Phase.UntilClose;
       this.keepAlive = false;
     }
-    ex.handler.onResponseHead(status, headers, ex);
+    const handler = ex.handler;
+    if (handler.onResponse !== undefined && (this.phase === Phase.Idle || (this.phase === Phase.Length && data.length - (end + 4) >= this.remaining))) {
+      // the whole answer is here: one call, the connection free before it
+      const start = end + 4;
+      const bodyEnd = this.phase === Phase.Length ? start + this.remaining : start;
+      if (bodyEnd < data.length) this.keepAlive = false; // bytes after the answer: out of step
+      this.phase = Phase.Idle;
+      this.remaining = 0;
+      this.settle(ex);
+      handler.onResponse(status, headers, data.subarray(start, bodyEnd), ex);
+      return false;
+    }
+    handler.onResponseHead(status, headers, ex);
     if (this.exchange !== ex || ex.ended) return false;
     if (this.phase === Phase.Idle) {
       if (end + 4 < data.length) this.keepAlive = false;
@@ -449,6 +472,12 @@ export class UpstreamConnection {
   }
 
   private complete(ex: UpstreamExchange, last?: Buffer): void {
+    this.settle(ex);
+    ex.handler.onResponseEnd(last);
+  }
+
+  /** the exchange is over: the connection goes back to the idle list, or is closed */
+  private settle(ex: UpstreamExchange): void {
     this.exchange = undefined;
     ex.connection = undefined;
     ex.ended = true;
@@ -460,7 +489,6 @@ export class UpstreamConnection {
       if (this.socket.isPaused()) this.socket.resume();
       this.client.release(this);
     } else this.destroy();
-    ex.handler.onResponseEnd(last);
   }
 
   private badResponse(ex: UpstreamExchange, why: string): false {

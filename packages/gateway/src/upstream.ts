@@ -4,6 +4,7 @@
 import { UpstreamClient, UpstreamError, type UpstreamExchange, type UpstreamHandler } from './upstream-client.js';
 import type { PolicyConfigs } from '@apigov/model';
 import type { GatewayRequest } from './request-context.js';
+import { ONE_WRITE_BYTES, writeWholeAnswer } from './answer-writer.js';
 
 type TimeoutsConfig = NonNullable<PolicyConfigs['timeouts']>;
 type RetriesConfig = NonNullable<PolicyConfigs['retries']>;
@@ -22,9 +23,6 @@ const REQUEST_SKIP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
   'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id', 'traceparent',
 ]);
-/** answers up to this size, arriving whole, are sent with their head in one write */
-const ONE_WRITE_BYTES = 16 * 1024;
-
 function hasRequestId(headers: readonly string[]): boolean {
   for (let i = 0; i < headers.length; i += 2) if (headers[i]!.length === 12 && headers[i]!.toLowerCase() === 'x-request-id') return true;
   return false;
@@ -352,23 +350,20 @@ class UpstreamCall implements UpstreamHandler {
     this.exchange?.abort(new AttemptTimeoutError());
   }
 
-  onResponseHead(statusCode: number, rawHeaders: string[], exchange: UpstreamExchange): void {
+  /** the breaker's view of an answer; true when the answer will be retried instead of passed on */
+  private judge(statusCode: number): boolean {
     this.clearTimer();
     const breaker = this.target.breaker;
     if (breaker !== undefined) {
       if (statusCode >= 500) breaker.failure(Date.now());
       else breaker.success();
     }
-    if (this.stage.retryStatuses.has(statusCode) && this.mayRetry()) {
-      this.discarding = true;
-      return;
-    }
+    return this.stage.retryStatuses.has(statusCode) && this.mayRetry();
+  }
+
+  /** the answer's headers for the client: upstream ones (edited as the pipeline says) and the gateway's */
+  private answerHeaders(rawHeaders: string[]): string[] {
     const ctx = this.ctx;
-    const res = ctx.res;
-    if (res.destroyed) {
-      exchange.abort();
-      return;
-    }
     const pipeline = ctx.pipeline!;
     const remove = pipeline.removeResponseHeaders;
     const rename = pipeline.renameResponseHeaders;
@@ -388,9 +383,45 @@ class UpstreamCall implements UpstreamHandler {
     const collected = ctx.responseHeadersIfAny;
     if (collected !== undefined) for (const [k, v] of collected) out.push(k, v);
     out.push('x-request-id', ctx.requestId);
+    return out;
+  }
+
+  /** a whole answer at once (the usual small JSON one): head and body in one write */
+  onResponse(statusCode: number, rawHeaders: string[], body: Buffer): void {
+    this.exchange = undefined;
+    if (this.judge(statusCode)) {
+      this.attempt++;
+      this.start();
+      return;
+    }
+    const ctx = this.ctx;
+    ctx.upstreamMs = performance.now() - this.startedAt;
+    if (ctx.res.destroyed) {
+      ctx.status = 499;
+      ctx.finish();
+      return;
+    }
+    ctx.status = statusCode;
+    ctx.bytes += body.length;
+    this.started = true;
+    writeWholeAnswer(ctx.res, statusCode, this.answerHeaders(rawHeaders), body);
+    ctx.finish();
+  }
+
+  onResponseHead(statusCode: number, rawHeaders: string[], exchange: UpstreamExchange): void {
+    if (this.judge(statusCode)) {
+      this.discarding = true;
+      return;
+    }
+    const ctx = this.ctx;
+    const res = ctx.res;
+    if (res.destroyed) {
+      exchange.abort();
+      return;
+    }
     res.sendDate = false;
     try {
-      res.writeHead(statusCode, out);
+      res.writeHead(statusCode, this.answerHeaders(rawHeaders));
     } catch {
       // a header name or value node:http refuses to send (the answer was checked before anything was written)
       exchange.abort(new UpstreamError('UPSTREAM_BAD_RESPONSE', 'the upstream sent a header that cannot be passed on'));

@@ -2,11 +2,12 @@
 // a retry budget, the circuit breaker opening and closing, and the weighted split between two real upstreams.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import type { PolicyConfigs } from '@apigov/model';
 import { startPaymentsService, type PaymentsService } from '../../../examples/payments/src/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
+import { verifySnapshot } from '../src/snapshot.js';
 import { buildSnapshot, paymentsRoute } from './snapshot-fixture.js';
 import { startScriptedUpstream, type ScriptedUpstream } from './upstream-fixture.js';
 
@@ -118,6 +119,52 @@ describe('answers passed through', () => {
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
+  });
+});
+
+describe('configured answer headers', () => {
+  it('refuses a snapshot whose configured header value could split the answer head', async () => {
+    const route = await paymentsRoute(up.url, { id: 'split/v1', withoutOperations: true, policies: { headers: { response: { add: { 'x-ok': 'fine' }, remove: [], rename: {} } } } });
+    expect(() => verifySnapshot(buildSnapshot({ routes: [route] }))).not.toThrow();
+    const bad = await paymentsRoute(up.url, { id: 'split/v1', withoutOperations: true, policies: { headers: { response: { add: { 'x-bad': 'a\r\nset-cookie: stolen=1' }, remove: [], rename: {} } } } });
+    expect(() => verifySnapshot(buildSnapshot({ routes: [bad] }))).toThrow(/control characters/);
+  });
+});
+
+describe('client connections', () => {
+  /** raw HTTP/1.1 over one socket: what the client sees, bytes and all */
+  async function rawExchange(port: number, requests: string[]): Promise<{ text: string; closed: boolean }> {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let closed = false;
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('close', () => (closed = true));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    for (const r of requests) {
+      const before = (text.match(/HTTP\/1\.1 /g) ?? []).length;
+      socket.write(r);
+      const deadline = Date.now() + 3000;
+      while ((text.match(/HTTP\/1\.1 /g) ?? []).length === before && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+    }
+    await new Promise((res) => setTimeout(res, 100));
+    socket.destroy();
+    return { text, closed };
+  }
+
+  it('keeps a client connection alive across answers, and closes it after the answer when the client asks', async () => {
+    const g = await gatewayFor({});
+    const port = Number(new URL(g.url).port);
+    const kept = await rawExchange(port, ['GET /flaky/v1/a HTTP/1.1\r\nhost: x\r\n\r\n', 'GET /flaky/v1/b HTTP/1.1\r\nhost: x\r\n\r\n']);
+    expect(kept.text.match(/HTTP\/1\.1 200 OK\r\n/g)).toHaveLength(2);
+    expect(kept.text).toMatch(/\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n/);
+    expect(kept.text).toContain('"path":"/a"');
+    expect(kept.text).toContain('"path":"/b"');
+    expect(kept.closed).toBe(false);
+    const closing = await rawExchange(port, ['GET /flaky/v1/c HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n']);
+    expect(closing.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(closing.text).toContain('\r\nConnection: close\r\n');
+    expect(closing.text).toContain('"path":"/c"');
+    expect(closing.closed).toBe(true);
   });
 });
 

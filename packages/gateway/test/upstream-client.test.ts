@@ -237,6 +237,9 @@ describe('upstream client', () => {
       '/folded': 'HTTP/1.1 200 OK\r\nx-a: 1\r\n  folded\r\ncontent-length: 0\r\n\r\n',
       '/chunk': 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
       '/upgrade': 'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n',
+      '/name': 'HTTP/1.1 200 OK\r\nbad name: x\r\ncontent-length: 0\r\n\r\n',
+      '/cr': 'HTTP/1.1 200 OK\r\nx-a: one\rtwo\r\ncontent-length: 0\r\n\r\n',
+      '/control': 'HTTP/1.1 200 OK\r\nx-a: \u0000\r\ncontent-length: 0\r\n\r\n',
     };
     const up = await rawServer((head) => answers[head.split(' ')[1]!]!);
     const c = client(up.url);
@@ -275,6 +278,48 @@ describe('upstream client', () => {
     expect((timeout as UpstreamError).code).toBe('UPSTREAM_TIMEOUT');
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     expect(Date.now() - started).toBeLessThan(2500);
+  });
+
+  it('gives a handler that takes whole answers each answer that arrived in one read in one call, and the rest piece by piece', async () => {
+    const up = await rawServer((head, socket) => {
+      const path = head.split(' ')[1]!;
+      if (path === '/whole') return 'HTTP/1.1 201 Created\r\ncontent-length: 5\r\nx-a: 1\r\n\r\nhello';
+      if (path === '/empty') return 'HTTP/1.1 204 No Content\r\nx-b: 2\r\n\r\n';
+      // the body comes later, in a second write
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhe');
+      setTimeout(() => socket.write('llo'), 20);
+      return null;
+    });
+    const c = client(up.url);
+    const calls: string[] = [];
+    const run = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        c.request('GET', path, [], null, {
+          onResponse(status, headers, body) {
+            calls.push(`whole ${path} ${status} ${headers.join(',')}`);
+            resolve(body.toString());
+          },
+          onResponseHead(status) {
+            calls.push(`head ${path} ${status}`);
+          },
+          onResponseData(chunk) {
+            chunks.push(Buffer.from(chunk));
+            return true;
+          },
+          onResponseEnd(last) {
+            if (last !== undefined) chunks.push(Buffer.from(last));
+            calls.push(`end ${path}`);
+            resolve(Buffer.concat(chunks).toString());
+          },
+          onError: reject,
+        });
+      });
+    expect(await run('/whole')).toBe('hello');
+    expect(await run('/empty')).toBe('');
+    expect(await run('/split')).toBe('hello');
+    expect(calls).toEqual(['whole /whole 201 content-length,5,x-a,1', 'whole /empty 204 x-b,2', 'head /split 200', 'end /split']);
+    expect(c.connections).toBe(1);
   });
 
   it('closes idle connections after the keep-alive time the upstream announces', async () => {

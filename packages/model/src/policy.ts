@@ -80,9 +80,12 @@ export const corsConfig = z
   })
   .strict();
 
+/** a header value as it may go on the wire: no control characters but tab (no CR or LF to split a head with) */
+const headerValue = z.string().max(4096).regex(/^[^\0-\x08\x0a-\x1f\x7f]*$/, { message: 'must not contain control characters' });
+
 const headerEdits = z
   .object({
-    add: z.record(headerName, z.string().max(4096)).default({}),
+    add: z.record(headerName, headerValue).default({}),
     remove: z.array(headerName).default([]),
     rename: z.record(headerName, headerName).default({}),
   })
