@@ -10,7 +10,9 @@ export const REDACTED = '[REDACTED]';
 export const ALWAYS_REDACTED = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api_key', 'apikey', 'access_token', 'token'];
 
 export interface AccessLogLine {
+  /** JSON-safe: generated, or a client's id that matched the sane-id pattern */
   requestId: string;
+  /** an HTTP method token */
   method: string;
   path: string;
   route: string;
@@ -98,7 +100,9 @@ export class AccessLog {
   }
 
   write(l: AccessLogLine): void {
-    let line = `{"level":30,"time":${l.time ?? Date.now()},"requestId":${jsonString(l.requestId)},"method":${jsonString(l.method)},"path":${jsonString(l.path)},"route":${jsonString(l.route)},"status":${l.status},"durationMs":${l.durationMs}`;
+    // requestId and method go in as they are: the request path only lets sane ids through and node:http only parses
+    // token methods
+    let line = `{"level":30,"time":${l.time ?? Date.now()},"requestId":"${l.requestId}","method":"${l.method}","path":${jsonString(l.path)},"route":${jsonString(l.route)},"status":${l.status},"durationMs":${l.durationMs}`;
     if (l.upstreamMs !== undefined) line += `,"upstreamMs":${l.upstreamMs}`;
     if (l.application !== undefined) line += `,"application":${jsonString(l.application)}`;
     line += `,"clientIp":${jsonString(l.clientIp)},"bytes":${l.bytes}`;
