@@ -33,7 +33,6 @@ export interface RequestContext {
   readonly requestId: string;
   /** client address, from X-Forwarded-For only when the peer is a trusted proxy */
   readonly clientIp: string;
-  /** process.hrtime.bigint() when the request arrived */
   /** performance.now() when the request arrived (ms) */
   readonly startedAt: number;
   /** the request path without the route prefix, plus the query string: what the upstream receives */
@@ -42,6 +41,8 @@ export interface RequestContext {
   readonly params: Readonly<Record<string, string | undefined>>;
   /** the query string, parsed on first use */
   query(): URLSearchParams;
+  /** the methods the route's operations take at this request's path (none when no operation has the path); for 405 */
+  allowedMethods(): string[];
   consumer: Consumer | undefined;
   /** the plan of the consumer's subscription to this route, set by the subscription policy */
   plan: string | undefined;

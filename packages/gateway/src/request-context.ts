@@ -4,7 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode, SnapshotOperation, SnapshotRoute } from '@apigov/model';
 import type { Consumer, RejectOptions, RequestContext } from './policy.js';
 import { PROBLEM_CONTENT_TYPE, problemDocument, statusOf } from './problem.js';
-import type { CompiledPipeline, CompiledRoute } from './compile.js';
+import type { CompiledPipeline, CompiledRoute, CompiledSnapshot, RouteMatch } from './compile.js';
+
+/** methods probed for an Allow header */
+const PROBED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** What the request path provides to a request: where it reports its end. */
 export interface RequestRuntime {
@@ -31,7 +34,8 @@ export class GatewayRequest implements RequestContext {
   plan: string | undefined = undefined;
   body: Buffer | undefined = undefined;
 
-  /** the compiled route and pipeline serving this request (from the snapshot captured at its start) */
+  /** the snapshot captured at the request's start, and the compiled route and pipeline from it serving this request */
+  snapshot: CompiledSnapshot | undefined = undefined;
   compiled: CompiledRoute | undefined = undefined;
   pipeline: CompiledPipeline | undefined = undefined;
   /** the W3C traceparent sent upstream */
@@ -84,6 +88,18 @@ export class GatewayRequest implements RequestContext {
 
   get responseHeadersIfAny(): Array<[string, string]> | undefined {
     return this.extraResponseHeaders;
+  }
+
+  allowedMethods(): string[] {
+    const snapshot = this.snapshot;
+    const compiled = this.compiled;
+    if (snapshot === undefined || compiled === undefined) return [];
+    const allowed: string[] = [];
+    for (const method of PROBED_METHODS) {
+      const found = snapshot.router.find(method, this.path);
+      if (found !== null && (found.store as RouteMatch).compiled === compiled) allowed.push(method);
+    }
+    return allowed;
   }
 
   query(): URLSearchParams {

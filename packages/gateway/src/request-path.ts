@@ -14,7 +14,7 @@ import type { CompiledPolicy } from './policy.js';
 
 export interface RequestPathOptions {
   bodyLimitBytes: number;
-  /** more request headers than this → 413 */
+  /** more request headers than this → 431 */
   maxHeaders: number;
   trustedProxies: readonly string[];
   metrics: GatewayMetrics;
@@ -75,6 +75,7 @@ export class RequestPath implements RequestRuntime {
     const given = headers['x-request-id'];
     const requestId = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
     const ctx = new GatewayRequest(req, res, requestId, startedAt, this);
+    ctx.snapshot = snapshot;
     this.inFlight++;
     ctx.clientIp = this.trustedProxies ? this.clients.resolve(req.socket.remoteAddress, headers['x-forwarded-for']) : (req.socket.remoteAddress ?? '');
     ctx.traceparent = this.traceparent(headers.traceparent);
@@ -87,7 +88,7 @@ export class RequestPath implements RequestRuntime {
       return;
     }
     if (req.rawHeaders.length > this.maxHeaders * 2) {
-      ctx.reject('APIGOV_ERR_INPUT_TOO_LARGE', `a request may carry at most ${this.maxHeaders} headers`, { headers: { connection: 'close' } });
+      ctx.reject('APIGOV_ERR_GATEWAY_HEADERS_TOO_LARGE', `a request may carry at most ${this.maxHeaders} headers`, { headers: { connection: 'close' } });
       return;
     }
     const length = headers['content-length'];

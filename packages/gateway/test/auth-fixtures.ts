@@ -91,6 +91,10 @@ export class TestContext implements RequestContext {
     return this.rejection !== undefined;
   }
 
+  allowedMethods(): string[] {
+    return [];
+  }
+
   query(): URLSearchParams {
     if (this.parsedQuery === undefined) {
       const q = this.upstreamPath.indexOf('?');

@@ -104,6 +104,28 @@ describe('gateway request path', () => {
     expect(fresh.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
+  it('answers 405 with Allow when the path is an operation but the method is not, and the upstream never sees it', async () => {
+    const before = (await upstreamRequests(service)).count;
+    const r = await call(gw, '/payments/v1/payments', { method: 'DELETE' });
+    expect(r.status).toBe(405);
+    expect(r.headers['content-type']).toBe('application/problem+json');
+    const allow = String(r.headers.allow).split(', ');
+    expect(allow).toEqual(expect.arrayContaining(['GET', 'POST']));
+    expect(allow).not.toContain('DELETE');
+    expect(r.json()).toMatchObject({ status: 405, code: 'APIGOV_ERR_GATEWAY_METHOD_NOT_ALLOWED' });
+    expect(String(r.json().detail)).toContain('not DELETE');
+    expect((await upstreamRequests(service)).count).toBe(before);
+  });
+
+  it('answers 431 problem+json to a request with more headers than the gateway takes, and closes the connection', async () => {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < 120; i++) headers[`x-h${i}`] = String(i);
+    const r = await call(gw, '/payments/v1/payments', { headers });
+    expect(r.status).toBe(431);
+    expect(r.json()).toMatchObject({ status: 431, code: 'APIGOV_ERR_GATEWAY_HEADERS_TOO_LARGE' });
+    expect(r.headers.connection).toBe('close');
+  });
+
   it('answers unknown paths with 404 problem+json, both outside any route and inside one with rejectUnknownOperations', async () => {
     for (const path of ['/nothing/here', '/payments/v1/refunds']) {
       const r = await call(gw, path, { headers: { 'x-request-id': 'req-404' } });

@@ -64,6 +64,10 @@ export class LimitContext implements RequestContext {
     return this.rejection !== undefined;
   }
 
+  allowedMethods(): string[] {
+    return [];
+  }
+
   query(): URLSearchParams {
     return new URLSearchParams();
   }

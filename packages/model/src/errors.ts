@@ -41,6 +41,7 @@ export const errorCodes = {
   APIGOV_ERR_GATEWAY_LIMITER_UNAVAILABLE: { status: 503, title: 'Rate limiter unavailable' },
   APIGOV_ERR_GATEWAY_VALIDATION: { status: 400, title: 'Request does not match the API description' },
   APIGOV_ERR_GATEWAY_BODY_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  APIGOV_ERR_GATEWAY_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
   APIGOV_ERR_GATEWAY_NO_ROUTE: { status: 404, title: 'No such route' },
   APIGOV_ERR_GATEWAY_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   APIGOV_ERR_GATEWAY_RETIRED: { status: 410, title: 'API version retired' },

@@ -342,7 +342,11 @@ export const requestValidationPolicy = definePolicy({
           if (rejectUnknown) {
             const url = ctx.req.url ?? '/';
             const q = url.indexOf('?');
-            ctx.reject('APIGOV_ERR_GATEWAY_NO_ROUTE', `${ctx.req.method} ${q === -1 ? url : url.slice(0, q)} is not an operation of ${route.id}`);
+            const path = q === -1 ? url : url.slice(0, q);
+            const allowed = ctx.allowedMethods();
+            // the path is an operation's, the method is not: 405 with the methods it takes
+            if (allowed.length > 0) ctx.reject('APIGOV_ERR_GATEWAY_METHOD_NOT_ALLOWED', `${path} of ${route.id} takes ${allowed.join(', ')}, not ${ctx.req.method}`, { headers: { allow: allowed.join(', ') } });
+            else ctx.reject('APIGOV_ERR_GATEWAY_NO_ROUTE', `${ctx.req.method} ${path} is not an operation of ${route.id}`);
           }
           return;
         }
