@@ -165,6 +165,12 @@ describe('client connections', () => {
     expect(closing.text).toContain('\r\nConnection: close\r\n');
     expect(closing.text).toContain('"path":"/c"');
     expect(closing.closed).toBe(true);
+    // an HTTP/1.0 client without keep-alive: one answer, then the gateway closes
+    const old = await rawExchange(port, ['GET /flaky/v1/d HTTP/1.0\r\nhost: x\r\n\r\n']);
+    expect(old.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(old.text).toContain('\r\nConnection: close\r\n');
+    expect(old.text).toContain('"path":"/d"');
+    expect(old.closed).toBe(true);
   });
 });
 
