@@ -14,6 +14,7 @@ import { compileSnapshot, type CompiledSnapshot } from './compile.js';
 import { verifySnapshot, SnapshotRefusedError } from './snapshot.js';
 import { RequestPath } from './request-path.js';
 import { KEEP_ALIVE_TIMEOUT_MS } from './answer-writer.js';
+import { validatorCache } from './policies/request-validation.js';
 import { UpstreamState } from './upstream.js';
 import { GatewayMetrics } from './metrics.js';
 import { UsageRecorder } from './usage.js';
@@ -281,6 +282,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       reportsSent: reporter?.sent ?? 0,
       reportsFailed: reporter?.failed ?? 0,
       usageDropped: usage.dropped,
+      /** request validators of the applied snapshot still waiting for the background compile */
+      validatorsPending: validatorCache.pending,
     }),
     close: () => (closing ??= close()),
   };

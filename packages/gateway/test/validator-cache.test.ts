@@ -33,4 +33,27 @@ describe('validator cache', () => {
     expect(fresh({ item: { id: 3 } })).toBe(true);
     expect(fresh({ item: {} })).toBe(false);
   });
+
+  it('compiles the validators of a snapshot in the background after it is applied, and reports a schema ajv refuses', async () => {
+    const cache = new ValidatorCache();
+    const refused: string[] = [];
+    cache.onRefusedSchema = (m) => refused.push(m);
+    cache.beginSnapshot();
+    const good = Array.from({ length: 50 }, (_, i) => cache.compile({ type: 'object', properties: { [`f${i}`]: { type: 'integer' } } }, true));
+    const bad = cache.compile({ type: 'string', pattern: '([unclosed' }, true);
+    cache.endSnapshot();
+    expect(cache.pending).toBe(51);
+    expect(good.every((v) => !v.compiled)).toBe(true);
+    // a request before the warm-up reaches its validator compiles it on the spot
+    expect(good[0]!({ f0: 'x' })).toBe(false);
+    expect(good[0]!.errors?.[0]?.instancePath).toBe('/f0');
+    for (let i = 0; i < 200 && cache.pending > 0; i++) await new Promise((r) => setImmediate(r));
+    expect(cache.pending).toBe(0);
+    expect(good.every((v) => v.compiled)).toBe(true);
+    expect(bad.compiled).toBe(false);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(/could not compile a request schema/);
+    // the operation with the refused schema fails its requests (the request path answers 500) instead of passing them
+    expect(() => bad('x')).toThrow(/could not compile/);
+  });
 });
