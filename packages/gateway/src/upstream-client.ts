@@ -276,15 +276,9 @@ export class UpstreamConnection {
           return;
         }
         case Phase.ChunkSize: {
-          const nl = data.indexOf(10, at);
-          const line = this.chunkLine + data.toString('latin1', at, nl === -1 ? data.length : nl);
-          if (nl === -1) {
-            if (line.length > MAX_CHUNK_LINE) return void this.badResponse(ex, 'a chunk size line is too long');
-            this.chunkLine = line;
-            return;
-          }
-          this.chunkLine = '';
-          at = nl + 1;
+          const line = this.readLine(ex, data, at, 'chunk size');
+          if (line === undefined) return;
+          at = this.lineNext;
           const size = parseChunkSize(line);
           if (size < 0) return void this.badResponse(ex, 'an invalid chunk size');
           if (size === 0) this.phase = Phase.Trailers;
@@ -320,15 +314,9 @@ export class UpstreamConnection {
         }
         case Phase.Trailers: {
           // trailer lines end at an empty line; they are not passed on
-          const nl = data.indexOf(10, at);
-          const line = this.chunkLine + data.toString('latin1', at, nl === -1 ? data.length : nl);
-          if (nl === -1) {
-            if (line.length > MAX_CHUNK_LINE) return void this.badResponse(ex, 'a trailer line is too long');
-            this.chunkLine = line;
-            return;
-          }
-          this.chunkLine = '';
-          at = nl + 1;
+          const line = this.readLine(ex, data, at, 'trailer');
+          if (line === undefined) return;
+          at = this.lineNext;
           if (line === '' || line === '\r') {
             this.phase = Phase.Idle;
             if (at < data.length) this.keepAlive = false;
@@ -342,6 +330,23 @@ export class UpstreamConnection {
       }
       if (this.exchange !== ex) return;
     }
+  }
+
+  /** where the line readLine returned ended (the byte after its LF) */
+  private lineNext = 0;
+
+  /** a chunk-size or trailer line from data[at…]; undefined when it goes on in the next read (or was too long) */
+  private readLine(ex: UpstreamExchange, data: Buffer, at: number, what: string): string | undefined {
+    const nl = data.indexOf(10, at);
+    const line = this.chunkLine + data.toString('latin1', at, nl === -1 ? data.length : nl);
+    if (nl === -1) {
+      if (line.length > MAX_CHUNK_LINE) this.badResponse(ex, `a ${what} line that is too long`);
+      else this.chunkLine = line;
+      return undefined;
+    }
+    this.chunkLine = '';
+    this.lineNext = nl + 1;
+    return line;
   }
 
   private keepPartial(data: Buffer): void {
