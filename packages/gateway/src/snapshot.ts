@@ -32,21 +32,19 @@ export function computeSnapshotHash(snapshot: Record<string, unknown>): string {
  * (a Date, a class instance) goes through canonicalJson itself.
  */
 class CanonicalWriter {
-  private parts: string[] = [];
-  private size = 0;
+  /** text not hashed yet: appended to (V8 joins it lazily), handed to the hash every 64 K characters */
+  private pending = '';
 
   constructor(private readonly hash: Hash) {}
 
   private out(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size > 65_536) this.flush();
+    this.pending += s;
+    if (this.pending.length > 65_536) this.flush();
   }
 
   flush(): void {
-    if (this.parts.length > 0) this.hash.update(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
+    if (this.pending !== '') this.hash.update(this.pending);
+    this.pending = '';
   }
 
   value(v: unknown): void {
