@@ -8,7 +8,7 @@ export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const KEEP_ALIVE = `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_TIMEOUT_MS / 1000}\r\n\r\n`;
 const CLOSE = 'Connection: close\r\n\r\n';
 /** bodies up to this size go out as a latin1 string (byte for byte) joined to the head: one write */
-export const ONE_WRITE_BYTES = 16 * 1024;
+const ONE_WRITE_BYTES = 16 * 1024;
 
 /** what node:http's ServerResponse keeps of a head it has written (stable since node 12; used by the tests) */
 interface ResponseInternals {
@@ -43,6 +43,14 @@ export function writeWholeAnswer(res: ServerResponse, status: number, headers: r
   internals._header = head;
   internals._headerSent = false;
   internals._last = !keepAlive;
+  endWithBody(res, body);
+}
+
+/**
+ * Ends a response with the last of its body. A small piece goes as a latin1 string (byte for byte): node:http then
+ * joins it to a head not sent yet, one write instead of a writev of both.
+ */
+export function endWithBody(res: ServerResponse, body: Buffer): void {
   if (body.length === 0) res.end();
   else if (body.length <= ONE_WRITE_BYTES) res.end(body.toString('latin1'), 'latin1');
   else res.end(body);

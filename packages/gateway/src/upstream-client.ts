@@ -27,8 +27,7 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_CLOSED'
   | 'UPSTREAM_BAD_RESPONSE'
   | 'UPSTREAM_ABORTED'
-  | 'UPSTREAM_REQUEST_BODY'
-  | 'UPSTREAM_CLIENT_CLOSED';
+  | 'UPSTREAM_REQUEST_BODY';
 
 export class UpstreamError extends Error {
   constructor(

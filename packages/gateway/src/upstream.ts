@@ -4,7 +4,7 @@
 import { UpstreamClient, UpstreamError, type UpstreamExchange, type UpstreamHandler } from './upstream-client.js';
 import type { PolicyConfigs } from '@apigov/model';
 import type { GatewayRequest } from './request-context.js';
-import { ONE_WRITE_BYTES, writeWholeAnswer } from './answer-writer.js';
+import { endWithBody, writeWholeAnswer } from './answer-writer.js';
 
 type TimeoutsConfig = NonNullable<PolicyConfigs['timeouts']>;
 type RetriesConfig = NonNullable<PolicyConfigs['retries']>;
@@ -23,6 +23,7 @@ const REQUEST_SKIP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
   'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id', 'traceparent',
 ]);
+/** whether an upstream answer carries its own x-request-id (replaced by the gateway's) */
 function hasRequestId(headers: readonly string[]): boolean {
   for (let i = 0; i < headers.length; i += 2) if (headers[i]!.length === 12 && headers[i]!.toLowerCase() === 'x-request-id') return true;
   return false;
@@ -362,7 +363,7 @@ class UpstreamCall implements UpstreamHandler {
   }
 
   /** the answer's headers for the client: upstream ones (edited as the pipeline says) and the gateway's */
-  private answerHeaders(rawHeaders: string[]): string[] {
+  private clientHeaders(rawHeaders: string[]): string[] {
     const ctx = this.ctx;
     const pipeline = ctx.pipeline!;
     const remove = pipeline.removeResponseHeaders;
@@ -404,7 +405,7 @@ class UpstreamCall implements UpstreamHandler {
     ctx.status = statusCode;
     ctx.bytes += body.length;
     this.started = true;
-    writeWholeAnswer(ctx.res, statusCode, this.answerHeaders(rawHeaders), body);
+    writeWholeAnswer(ctx.res, statusCode, this.clientHeaders(rawHeaders), body);
     ctx.finish();
   }
 
@@ -421,7 +422,7 @@ class UpstreamCall implements UpstreamHandler {
     }
     res.sendDate = false;
     try {
-      res.writeHead(statusCode, this.answerHeaders(rawHeaders));
+      res.writeHead(statusCode, this.clientHeaders(rawHeaders));
     } catch {
       // a header name or value node:http refuses to send (the answer was checked before anything was written)
       exchange.abort(new UpstreamError('UPSTREAM_BAD_RESPONSE', 'the upstream sent a header that cannot be passed on'));
@@ -455,12 +456,8 @@ class UpstreamCall implements UpstreamHandler {
     const ctx = this.ctx;
     ctx.upstreamMs = performance.now() - this.startedAt;
     if (last !== undefined && !ctx.res.destroyed) {
-      // a small answer in one piece goes out as a latin1 string (byte for byte): node:http then sends the head and
-      // the body in one write instead of a writev of both
-      const whole = ctx.bytes === 0 && last.length <= ONE_WRITE_BYTES;
       ctx.bytes += last.length;
-      if (whole) ctx.res.end(last.toString('latin1'), 'latin1');
-      else ctx.res.end(last);
+      endWithBody(ctx.res, last);
     } else ctx.res.end();
     ctx.finish();
   }

@@ -43,11 +43,11 @@ export function authTables(snapshot: GatewaySnapshot, warn?: (message: string) =
   return t;
 }
 
-/** The lookup key of an API key: sha256, hex, as the control plane stores it. */
 /** sha256 hex of keys presented lately: a key seen again skips the hash (bounded: forgotten all at once when full) */
 const recentKeyHashes = new Map<string, string>();
 const RECENT_KEY_HASHES = 10_000;
 
+/** The lookup key of an API key: sha256, hex, as the control plane stores it. */
 export function hashApiKey(key: string): string {
   let h = recentKeyHashes.get(key);
   if (h === undefined) {

@@ -36,8 +36,8 @@ function newAjv(coerce: boolean): Ajv2020 {
 export type Validator = ((data: unknown) => boolean) & {
   readonly errors: ErrorObject[] | null | undefined;
   readonly compiled: boolean;
-  /** compiles it now (false when ajv refused the schema) */
-  warm(): boolean;
+  /** compiles it now; the refusal when ajv cannot compile the schema */
+  warm(): Error | undefined;
 };
 
 function lazyValidator(ajv: Ajv2020, schema: Json): Validator {
@@ -55,13 +55,13 @@ function lazyValidator(ajv: Ajv2020, schema: Json): Validator {
   const v = ((data: unknown) => (fn ?? compile())(data) as boolean) as Validator;
   Object.defineProperty(v, 'errors', { get: () => fn?.errors });
   Object.defineProperty(v, 'compiled', { get: () => fn !== undefined });
-  (v as { warm: () => boolean }).warm = () => {
-    if (fn !== undefined) return true;
+  (v as { warm: () => Error | undefined }).warm = () => {
+    if (fn !== undefined) return undefined;
     try {
       compile();
-      return true;
+      return undefined;
     } catch {
-      return false;
+      return failure;
     }
   };
   return v;
@@ -131,14 +131,8 @@ export class ValidatorCache {
     this.warming = undefined;
     const until = performance.now() + WARM_SLICE_MS;
     while (this.cold.length > 0 && performance.now() < until) {
-      const v = this.cold.pop()!;
-      if (!v.warm()) {
-        try {
-          v(undefined);
-        } catch (err) {
-          this.onRefusedSchema(err instanceof Error ? err.message : String(err));
-        }
-      }
+      const refused = this.cold.pop()!.warm();
+      if (refused !== undefined) this.onRefusedSchema(refused.message);
     }
     if (this.cold.length > 0) this.warming = setImmediate(() => this.warmStep());
   }
