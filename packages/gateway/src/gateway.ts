@@ -1,6 +1,7 @@
 // One gateway process: the traffic server (node:http) running the request path, the admin server, the snapshot
-// source (control plane long-poll with disk cache, a file, or a static object), swaps of the applied snapshot,
-// and the reporter. startGateway is what main.ts, `apigov up` and the tests call.
+// source (control plane long-poll with disk cache, a file, or a static object), loads of snapshots (one at a time,
+// between requests) and swaps of the applied one, and the reporter. startGateway is what main.ts, `apigov up` and
+// the tests call.
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
@@ -10,8 +11,9 @@ import { pipelinePolicies } from './policies/index.js';
 import { MemoryCounterStore } from './counters/memory.js';
 import { RedisCounterStore } from './counters/redis.js';
 import type { CounterStore } from './counters/types.js';
-import { compileSnapshot, type CompiledSnapshot } from './compile.js';
-import { verifySnapshot, SnapshotRefusedError } from './snapshot.js';
+import { compileSnapshotSteps, type CompiledSnapshot } from './compile.js';
+import { verifySnapshotSteps, SnapshotRefusedError } from './snapshot.js';
+import { runInSlices, type LoadSteps } from './load-slices.js';
 import { RequestPath } from './request-path.js';
 import { KEEP_ALIVE_TIMEOUT_MS } from './answer-writer.js';
 import { validatorCache } from './policies/request-validation.js';
@@ -136,7 +138,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let appliedCount = 0;
   let refusedCount = 0;
 
-  async function applySnapshot(input: GatewaySnapshot | Record<string, unknown> | string): Promise<void> {
+  /** loads run one after another, each in slices between requests (load-slices.ts) */
+  let loads: Promise<void> = Promise.resolve();
+  function applySnapshot(input: GatewaySnapshot | Record<string, unknown> | string): Promise<void> {
+    const next = loads.then(() => load(input));
+    loads = next.catch(() => {});
+    return next;
+  }
+
+  /** verifies and compiles one snapshot; requests go on being served from the applied one until the swap */
+  function* loadSteps(raw: unknown): LoadSteps<CompiledSnapshot | undefined> {
+    const snapshot = yield* verifySnapshotSteps(raw);
+    if (snapshot.environment !== options.environment) throw new SnapshotRefusedError(`snapshot is for environment ${snapshot.environment}, this gateway serves ${options.environment}`, snapshot.version);
+    if (applied !== undefined && applied.version === snapshot.version && applied.hash === snapshot.hash) return undefined;
+    return yield* compileSnapshotSteps(snapshot, { policies, counters, upstreams, metrics, redact: options.redact ?? [] });
+  }
+
+  async function load(input: GatewaySnapshot | Record<string, unknown> | string): Promise<void> {
     let raw: unknown;
     if (typeof input === 'string') {
       try {
@@ -145,15 +163,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         throw refuse(new SnapshotRefusedError(`snapshot is not JSON: ${err instanceof Error ? err.message : String(err)}`, 0));
       }
     } else raw = input;
-    let compiled: CompiledSnapshot;
+    let compiled: CompiledSnapshot | undefined;
     try {
-      const snapshot = verifySnapshot(raw);
-      if (snapshot.environment !== options.environment) throw new SnapshotRefusedError(`snapshot is for environment ${snapshot.environment}, this gateway serves ${options.environment}`, snapshot.version);
-      if (applied !== undefined && applied.version === snapshot.version && applied.hash === snapshot.hash) return;
-      compiled = compileSnapshot(snapshot, { policies, counters, upstreams, metrics, redact: options.redact ?? [] });
+      compiled = await runInSlices(loadSteps(raw));
     } catch (err) {
       throw refuse(err instanceof SnapshotRefusedError ? err : new SnapshotRefusedError(err instanceof Error ? err.message : String(err), 0));
     }
+    if (compiled === undefined) return;
     // the swap: one reference; requests already running keep the snapshot they started with
     requestPath.current = compiled;
     applied = compiled;

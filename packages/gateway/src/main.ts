@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { AggregatorRegistry } from 'prom-client';
 import { startGateway, type GatewayOptions } from './gateway.js';
-import { verifySnapshot, SnapshotRefusedError } from './snapshot.js';
+import { verifySnapshotSteps, SnapshotRefusedError } from './snapshot.js';
+import { runInSlices } from './load-slices.js';
 import { createAdminServer, type SnapshotStatus } from './admin.js';
 import { SnapshotClient } from './snapshot-client.js';
 
@@ -177,7 +178,7 @@ async function runPrimary(options: GatewayOptions, count: number, argv: string[]
   async function apply(text: string): Promise<void> {
     let version = 0;
     try {
-      const s = verifySnapshot(JSON.parse(text));
+      const s = await runInSlices(verifySnapshotSteps(JSON.parse(text)));
       version = s.version;
       if (s.environment !== options.environment) throw new SnapshotRefusedError(`snapshot is for environment ${s.environment}, this gateway serves ${options.environment}`, s.version);
       const answers = await Promise.all([...workers.keys()].map((w) => send(w, text)));

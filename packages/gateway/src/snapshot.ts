@@ -1,7 +1,9 @@
-// Accepting a snapshot: schema validation with model's `gatewaySnapshot` and the content-hash check.
+// Accepting a snapshot: schema validation with model's `gatewaySnapshot` (its large collections entry by entry,
+// as steps a load runs between requests) and the content-hash check.
 // The hash is sha256 (hex) of canonicalJson of the snapshot as received, without version, hash and generatedAt.
 import { createHash, type Hash } from 'node:crypto';
-import { canonicalJson, gatewaySnapshot, type GatewaySnapshot } from '@apigov/model';
+import { canonicalJson, gatewaySnapshot, snapshotFrame, snapshotRecordEntries, snapshotRoute, SNAPSHOT_COLLECTIONS, type GatewaySnapshot } from '@apigov/model';
+import { runToEnd, type LoadSteps } from './load-slices.js';
 
 /** Why a snapshot was refused; reported to the control plane and shown at /snapshot. */
 export class SnapshotRefusedError extends Error {
@@ -19,10 +21,46 @@ export class SnapshotRefusedError extends Error {
  * every level and drops undefined members; arrays keep their order. Hash the document as sent (before defaults).
  */
 export function computeSnapshotHash(snapshot: Record<string, unknown>): string {
-  const content: Record<string, unknown> = {};
-  for (const key of Object.keys(snapshot)) if (key !== 'version' && key !== 'hash' && key !== 'generatedAt') content[key] = snapshot[key];
+  return runToEnd(snapshotHashSteps(snapshot));
+}
+
+/** members not covered by the content hash */
+const UNHASHED = new Set(['version', 'hash', 'generatedAt']);
+/** a large collection's entries are hashed this many at a time between yields */
+const HASH_ENTRIES_PER_STEP = 256;
+
+/** computeSnapshotHash as steps: yields inside the top-level arrays and records (routes, keys, consumers). */
+export function* snapshotHashSteps(snapshot: Record<string, unknown>): LoadSteps<string> {
   const hash = createHash('sha256');
-  new CanonicalWriter(hash).value(content);
+  const w = new CanonicalWriter(hash);
+  w.out('{');
+  let first = true;
+  for (const key of Object.keys(snapshot).sort()) {
+    const v = snapshot[key];
+    if (UNHASHED.has(key) || v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    w.out(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
+    first = false;
+    if (Array.isArray(v)) {
+      w.out('[');
+      for (let i = 0; i < v.length; i++) {
+        w.item(v[i], i === 0);
+        if (i % HASH_ENTRIES_PER_STEP === HASH_ENTRIES_PER_STEP - 1) yield;
+      }
+      w.out(']');
+    } else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      const o = v as Record<string, unknown>;
+      w.out('{');
+      let firstMember = true;
+      let n = 0;
+      for (const k of Object.keys(o).sort()) {
+        if (w.member(k, o[k], firstMember)) firstMember = false;
+        if (++n % HASH_ENTRIES_PER_STEP === 0) yield;
+      }
+      w.out('}');
+    } else w.write(v);
+  }
+  w.out('}');
+  w.flush();
   return hash.digest('hex');
 }
 
@@ -37,7 +75,7 @@ class CanonicalWriter {
 
   constructor(private readonly hash: Hash) {}
 
-  private out(s: string): void {
+  out(s: string): void {
     this.pending += s;
     if (this.pending.length > 65_536) this.flush();
   }
@@ -47,12 +85,22 @@ class CanonicalWriter {
     this.pending = '';
   }
 
-  value(v: unknown): void {
-    this.write(v);
-    this.flush();
+  /** one array element (undefined, functions and symbols as null, as JSON.stringify does) */
+  item(item: unknown, first: boolean): void {
+    if (!first) this.out(',');
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') this.out('null');
+    else this.write(item);
   }
 
-  private write(v: unknown): void {
+  /** one object member, unless its value is dropped (undefined, function, symbol); whether it was written */
+  member(key: string, item: unknown, first: boolean): boolean {
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') return false;
+    this.out(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
+    this.write(item);
+    return true;
+  }
+
+  write(v: unknown): void {
     if (v === null || typeof v !== 'object') {
       // top-level and array undefined/function/symbol: as JSON.stringify does
       this.out(JSON.stringify(v) ?? 'null');
@@ -60,12 +108,7 @@ class CanonicalWriter {
     }
     if (Array.isArray(v)) {
       this.out('[');
-      for (let i = 0; i < v.length; i++) {
-        if (i > 0) this.out(',');
-        const item: unknown = v[i];
-        if (item === undefined || typeof item === 'function' || typeof item === 'symbol') this.out('null');
-        else this.write(item);
-      }
+      for (let i = 0; i < v.length; i++) this.item(v[i], i === 0);
       this.out(']');
       return;
     }
@@ -77,13 +120,7 @@ class CanonicalWriter {
     const o = v as Record<string, unknown>;
     this.out('{');
     let first = true;
-    for (const k of Object.keys(o).sort()) {
-      const item = o[k];
-      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-      this.out(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
-      first = false;
-      this.write(item);
-    }
+    for (const k of Object.keys(o).sort()) if (this.member(k, o[k], first)) first = false;
     this.out('}');
   }
 }
@@ -93,16 +130,82 @@ function versionOf(raw: unknown): number {
   return typeof v === 'number' && Number.isInteger(v) ? v : 0;
 }
 
+interface Issue {
+  readonly path: ReadonlyArray<PropertyKey>;
+  readonly message: string;
+}
+
+function refusal(issues: readonly Issue[], version: number): SnapshotRefusedError {
+  const first = issues[0]!;
+  const where = first.path.length === 0 ? '' : `${first.path.map(String).join('.')}: `;
+  return new SnapshotRefusedError(`snapshot does not match the format: ${where}${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, version);
+}
+
+/** schema checks (per entry) of the collections that grow with the catalog; entries checked between yields */
+const COLLECTION_ENTRIES_PER_STEP: Record<(typeof SNAPSHOT_COLLECTIONS)[number], number> = { routes: 8, consumers: 256, apiKeys: 512 };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** Validates a snapshot document (parsed JSON) and checks its hash; throws SnapshotRefusedError. */
 export function verifySnapshot(raw: unknown): GatewaySnapshot {
+  return runToEnd(verifySnapshotSteps(raw));
+}
+
+/**
+ * verifySnapshot as steps: the frame at once, then the routes, consumers and API keys entry by entry with model's
+ * schemas for them, then the content hash, yielding in between. Every issue is counted; the first is reported.
+ */
+export function* verifySnapshotSteps(raw: unknown): LoadSteps<GatewaySnapshot> {
   const version = versionOf(raw);
-  const parsed = gatewaySnapshot.safeParse(raw);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first === undefined ? '' : `${first.path.join('.')}: `;
-    throw new SnapshotRefusedError(`snapshot does not match the format: ${where}${first?.message ?? 'invalid'}${parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : ''}`, version);
+  if (!isRecord(raw)) {
+    const whole = gatewaySnapshot.safeParse(raw);
+    throw refusal(whole.success ? [{ path: [], message: 'not an object' }] : whole.error.issues, version);
   }
-  const expected = computeSnapshotHash(raw as Record<string, unknown>);
-  if (expected !== parsed.data.hash) throw new SnapshotRefusedError(`snapshot hash mismatch: content hashes to ${expected}, the snapshot says ${parsed.data.hash}`, version);
-  return parsed.data as GatewaySnapshot;
+  const issues: Issue[] = [];
+  const frameIn: Record<string, unknown> = {};
+  for (const key of Object.keys(raw)) if (!(SNAPSHOT_COLLECTIONS as readonly string[]).includes(key)) frameIn[key] = raw[key];
+  const frame = snapshotFrame.safeParse(frameIn);
+  if (!frame.success) issues.push(...frame.error.issues);
+  const out: Record<string, unknown> = frame.success ? { ...frame.data } : {};
+  for (const name of SNAPSHOT_COLLECTIONS) {
+    const value = raw[name];
+    const perStep = COLLECTION_ENTRIES_PER_STEP[name];
+    if (name === 'routes' ? !Array.isArray(value) : !isRecord(value)) {
+      // missing or of the wrong type: the whole member's schema says what it should be
+      const whole = gatewaySnapshot.shape[name].safeParse(value);
+      if (!whole.success) for (const i of whole.error.issues) issues.push({ path: [name, ...i.path], message: i.message });
+      continue;
+    }
+    if (name === 'routes') {
+      const list = value as unknown[];
+      const routes: unknown[] = [];
+      for (let i = 0; i < list.length; i++) {
+        const r = snapshotRoute.safeParse(list[i]);
+        if (r.success) routes.push(r.data);
+        else for (const issue of r.error.issues) issues.push({ path: [name, i, ...issue.path], message: issue.message });
+        if (i % perStep === perStep - 1) yield;
+      }
+      out.routes = routes;
+      continue;
+    }
+    const schema = snapshotRecordEntries[name];
+    const entries: Array<[string, unknown]> = [];
+    let n = 0;
+    for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+      const k = schema.key.safeParse(key);
+      if (!k.success) for (const issue of k.error.issues) issues.push({ path: [name, key], message: `key: ${issue.message}` });
+      const v = schema.value.safeParse(entry);
+      if (v.success) entries.push([key, v.data]);
+      else for (const issue of v.error.issues) issues.push({ path: [name, key, ...issue.path], message: issue.message });
+      if (++n % perStep === 0) yield;
+    }
+    // fromEntries defines own properties: a key such as __proto__ stays a key
+    out[name] = Object.fromEntries(entries);
+  }
+  if (issues.length > 0) throw refusal(issues, version);
+  const expected = yield* snapshotHashSteps(raw);
+  if (expected !== out.hash) throw new SnapshotRefusedError(`snapshot hash mismatch: content hashes to ${expected}, the snapshot says ${String(out.hash)}`, version);
+  return out as unknown as GatewaySnapshot;
 }

@@ -1,14 +1,17 @@
 // Snapshots from the control plane as operators see them: long-poll contract, propagation, refusal of invalid
 // snapshots (last good kept, reported), restart from the cache dir with the control plane down, 50 swaps under
-// keep-alive load with zero failed requests, usage reports with correct counts, and the redacted access log.
+// keep-alive load with zero failed requests, a large snapshot loading while the applied one serves, usage reports
+// with correct counts, and the redacted access log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { GatewaySnapshot } from '@apigov/model';
 import { startPaymentsService, type PaymentsService } from '../../../examples/payments/src/index.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
+import { computeSnapshotHash } from '../src/snapshot.js';
 import { buildSnapshot, paymentsRoute } from './snapshot-fixture.js';
 import { startControlPlaneStandIn, type ControlPlaneStandIn } from './control-plane-stand-in.js';
 
@@ -163,6 +166,63 @@ describe('snapshot swaps under load', () => {
     await gw.close();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThanOrEqual(2000);
+  });
+});
+
+describe('large snapshots load between requests', () => {
+  /** 3,000 copies of the payments API (each under its own prefix) and 30,000 API keys: a load of many slices */
+  async function largeSnapshot(version: number): Promise<{ snapshot: GatewaySnapshot; text: string }> {
+    const routes = [await paymentsRoute(service.url)];
+    for (let i = 0; i < 3000; i++) routes.push(await paymentsRoute(service.url, { id: `copy-${i}/v1` }));
+    const apiKeys: GatewaySnapshot['apiKeys'] = {};
+    for (let i = 0; i < 30_000; i++) apiKeys[createHash('sha256').update(`key-${i}`).digest('hex')] = { credential: `cred-${i}`, application: `app-${i % 100}` };
+    const snapshot = buildSnapshot({ version, routes, apiKeys });
+    return { snapshot, text: JSON.stringify(snapshot) };
+  }
+
+  it('keeps serving from the applied snapshot while a large one loads, then swaps it in', async () => {
+    const gw = await startGateway({ environment: 'dev', port: 0, adminPort: null, accessLog: 'off', snapshot: await snapshotV(1) });
+    const { text } = await largeSnapshot(2);
+    const agent = new Agent({ connections: 1, pipelining: 1 });
+    expect(await status(`${gw.url}/payments/v1/payments?limit=1`)).toBe(200);
+    let swapped = false;
+    const loading = gw.applySnapshot(text).then(() => {
+      swapped = true;
+    });
+    // answered while the load goes on: served by version 1, before the swap
+    const servedMeanwhile: number[] = [];
+    while (!swapped) {
+      const res = await request(`${gw.url}/payments/v1/payments?limit=1`, { dispatcher: agent });
+      await res.body.dump();
+      if (!swapped) servedMeanwhile.push(res.statusCode * 10 + gw.stats().snapshotVersion);
+    }
+    await loading;
+    await agent.close();
+    expect(servedMeanwhile.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(servedMeanwhile)).toEqual(new Set([2001])); // 200 from snapshot version 1
+    expect(gw.stats().snapshotVersion).toBe(2);
+    expect(gw.status().routes).toBe(3001);
+    expect(await status(`${gw.url}/copy-2999/v1/payments?limit=1`)).toBe(200);
+    await gw.close();
+  });
+
+  it('refuses a large snapshot with one bad entry, naming it, and keeps the applied one', async () => {
+    const gw = await startGateway({ environment: 'dev', port: 0, adminPort: null, accessLog: 'off', snapshot: await snapshotV(1) });
+    const { snapshot } = await largeSnapshot(2);
+    const badRoute = structuredClone(snapshot) as unknown as { routes: Array<Record<string, unknown>>; hash: string };
+    badRoute.routes[2500]!.upstream = 'not a url';
+    badRoute.hash = computeSnapshotHash(badRoute as unknown as Record<string, unknown>);
+    await expect(gw.applySnapshot(JSON.stringify(badRoute))).rejects.toThrow(/^snapshot does not match the format: routes\.2500\.upstream: /);
+    const badKey = structuredClone(snapshot) as unknown as { apiKeys: Record<string, unknown>; hash: string };
+    badKey.apiKeys['not-a-digest'] = { credential: 'c', application: 'a' };
+    badKey.apiKeys[Object.keys(badKey.apiKeys)[20_000]!] = { credential: 'c' };
+    badKey.hash = computeSnapshotHash(badKey as unknown as Record<string, unknown>);
+    await expect(gw.applySnapshot(JSON.stringify(badKey))).rejects.toThrow(/^snapshot does not match the format: apiKeys\.[0-9a-f]{64}\.application: .* \(and 1 more\)$/);
+    const badHash = { ...snapshot, warnings: ['changed after hashing'] };
+    await expect(gw.applySnapshot(JSON.stringify(badHash))).rejects.toThrow(/^snapshot hash mismatch/);
+    expect(gw.stats()).toMatchObject({ snapshotVersion: 1, snapshotsRefused: 3 });
+    expect(await status(`${gw.url}/payments/v1/payments?limit=1`)).toBe(200);
+    await gw.close();
   });
 });
 

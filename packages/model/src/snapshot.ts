@@ -62,6 +62,11 @@ export const snapshotConsumer = z
   })
   .strict();
 
+/** the lookup key of an API key in `apiKeys`: sha256 of the key, hex */
+export const apiKeyDigest = z.string().regex(/^[0-9a-f]{64}$/);
+/** the credential an API key belongs to */
+export const snapshotApiKey = z.object({ credential: z.string(), application: z.string(), expiresAt: z.string().optional() }).strict();
+
 export const gatewaySnapshot = z
   .object({
     schemaVersion: z.literal(SNAPSHOT_SCHEMA_VERSION),
@@ -75,7 +80,7 @@ export const gatewaySnapshot = z
     /** application name → who it is and what it may call */
     consumers: z.record(z.string(), snapshotConsumer),
     /** sha256(hex) of an API key → the credential that owns it */
-    apiKeys: z.record(z.string().regex(/^[0-9a-f]{64}$/), z.object({ credential: z.string(), application: z.string(), expiresAt: z.string().optional() }).strict()),
+    apiKeys: z.record(apiKeyDigest, snapshotApiKey),
     /** JWT identities: `issuer` + (`subject` | `clientId`) → application */
     jwtBindings: z.array(z.object({ issuer: z.string(), subject: z.string().optional(), clientId: z.string().optional(), application: z.string() }).strict()),
     plans: z.record(
@@ -96,6 +101,19 @@ export type SnapshotOperation = z.infer<typeof snapshotOperation>;
 export type SnapshotRoute = Omit<z.infer<typeof snapshotRoute>, 'policies'> & { policies: PolicyConfigs };
 export type SnapshotConsumer = z.infer<typeof snapshotConsumer>;
 export type GatewaySnapshot = Omit<z.infer<typeof gatewaySnapshot>, 'routes'> & { routes: SnapshotRoute[] };
+
+/**
+ * The members of a snapshot that grow with the number of APIs, applications and keys: a gateway checks their
+ * entries one by one (between requests) with these, and everything else at once with `snapshotFrame`.
+ */
+export const SNAPSHOT_COLLECTIONS = ['routes', 'consumers', 'apiKeys'] as const;
+/** the snapshot without its large collections */
+export const snapshotFrame = gatewaySnapshot.omit({ routes: true, consumers: true, apiKeys: true });
+/** the schemas of one key and one value of the record-valued collections */
+export const snapshotRecordEntries: Record<'consumers' | 'apiKeys', { key: z.ZodType<string>; value: z.ZodType }> = {
+  consumers: { key: z.string(), value: snapshotConsumer },
+  apiKeys: { key: apiKeyDigest, value: snapshotApiKey },
+};
 
 /** What a gateway reports to the control plane, in batches. */
 export const gatewayReport = z

@@ -1,8 +1,10 @@
 // Per-snapshot lookup tables the auth policies share: built once per snapshot object (WeakMap), so 10,000
-// routes compiling the same policy build them once, and a swapped-out snapshot's tables go with it.
+// routes compiling the same policy build them once (a load builds them ahead, between requests), and a
+// swapped-out snapshot's tables go with it.
 import { hash } from 'node:crypto';
 import type { GatewaySnapshot } from '@apigov/model';
 import type { Consumer } from '../policy.js';
+import { runToEnd, type LoadSteps } from '../load-slices.js';
 
 export interface ApiKeyEntry {
   /** the consumer a request authenticated by this key gets: one frozen object per key, never copied per request */
@@ -30,17 +32,27 @@ export interface SnapshotAuthTables {
   readonly problems: readonly string[];
 }
 
-const tables = new WeakMap<GatewaySnapshot, SnapshotAuthTables>();
+const tables = new WeakMap<GatewaySnapshot, { tables: SnapshotAuthTables; warned: boolean }>();
 
-/** `warn` hears about unparsable expiries once per snapshot, when the tables are built. */
+/** `warn` hears about unparsable expiries once per snapshot, the first time a policy asks with one. */
 export function authTables(snapshot: GatewaySnapshot, warn?: (message: string) => void): SnapshotAuthTables {
   let t = tables.get(snapshot);
   if (t === undefined) {
-    t = buildTables(snapshot);
+    t = { tables: runToEnd(buildTables(snapshot)), warned: false };
     tables.set(snapshot, t);
-    if (warn) for (const p of t.problems) warn(p);
   }
-  return t;
+  if (warn !== undefined && !t.warned) {
+    t.warned = true;
+    for (const p of t.tables.problems) warn(p);
+  }
+  return t.tables;
+}
+
+/** Builds a snapshot's tables ahead of its policies, as steps of a load (a large key index between requests). */
+export function* prepareAuthTables(snapshot: GatewaySnapshot): LoadSteps<void> {
+  if (tables.has(snapshot)) return;
+  const built = yield* buildTables(snapshot);
+  tables.set(snapshot, { tables: built, warned: false });
 }
 
 /** sha256 hex of keys presented lately: a key seen again skips the hash (bounded: forgotten all at once when full) */
@@ -72,7 +84,10 @@ function parseExpiry(value: string | undefined, what: string, problems: string[]
   return ms;
 }
 
-function buildTables(snapshot: GatewaySnapshot): SnapshotAuthTables {
+/** entries added to a table between yields */
+const ENTRIES_PER_STEP = 1024;
+
+function* buildTables(snapshot: GatewaySnapshot): LoadSteps<SnapshotAuthTables> {
   const problems: string[] = [];
   const consumers = snapshot.consumers;
   const teamOf = (application: string): string => (Object.hasOwn(consumers, application) ? consumers[application].team : '');
@@ -81,6 +96,7 @@ function buildTables(snapshot: GatewaySnapshot): SnapshotAuthTables {
   for (const [digest, k] of Object.entries(snapshot.apiKeys)) {
     const consumer: Consumer = Object.freeze({ application: k.application, team: teamOf(k.application), credential: k.credential });
     apiKeys.set(digest, Object.freeze({ consumer, expiresAt: parseExpiry(k.expiresAt, `credential ${k.credential}`, problems) }));
+    if (apiKeys.size % ENTRIES_PER_STEP === 0) yield;
   }
 
   const jwtBindings = new Map<string, string>();
@@ -90,7 +106,9 @@ function buildTables(snapshot: GatewaySnapshot): SnapshotAuthTables {
   }
 
   const subscriptions = new Map<string, Map<string, SubscriptionEntry>>();
+  let n = 0;
   for (const c of Object.values(consumers)) {
+    if (++n % ENTRIES_PER_STEP === 0) yield;
     for (const [routeId, s] of Object.entries(c.subscriptions)) {
       let perRoute = subscriptions.get(routeId);
       if (perRoute === undefined) subscriptions.set(routeId, (perRoute = new Map()));
