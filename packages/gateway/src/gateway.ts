@@ -14,6 +14,7 @@ import type { CounterStore } from './counters/types.js';
 import { compileSnapshotSteps, type CompiledSnapshot } from './compile.js';
 import { verifySnapshotSteps, SnapshotRefusedError } from './snapshot.js';
 import { runInSlices, type LoadSteps } from './load-slices.js';
+import { parseSnapshotText } from './snapshot-text.js';
 import { RequestPath } from './request-path.js';
 import { KEEP_ALIVE_TIMEOUT_MS } from './answer-writer.js';
 import { validatorCache } from './policies/request-validation.js';
@@ -146,8 +147,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return next;
   }
 
-  /** verifies and compiles one snapshot; requests go on being served from the applied one until the swap */
-  function* loadSteps(raw: unknown): LoadSteps<CompiledSnapshot | undefined> {
+  /** parses, verifies and compiles one snapshot; requests go on being served from the applied one until the swap */
+  function* loadSteps(input: GatewaySnapshot | Record<string, unknown> | string): LoadSteps<CompiledSnapshot | undefined> {
+    let raw: unknown = input;
+    if (typeof input === 'string') {
+      try {
+        raw = yield* parseSnapshotText(input);
+      } catch (err) {
+        throw new SnapshotRefusedError(`snapshot is not JSON: ${err instanceof Error ? err.message : String(err)}`, 0);
+      }
+    }
     const snapshot = yield* verifySnapshotSteps(raw);
     if (snapshot.environment !== options.environment) throw new SnapshotRefusedError(`snapshot is for environment ${snapshot.environment}, this gateway serves ${options.environment}`, snapshot.version);
     if (applied !== undefined && applied.version === snapshot.version && applied.hash === snapshot.hash) return undefined;
@@ -155,17 +164,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   async function load(input: GatewaySnapshot | Record<string, unknown> | string): Promise<void> {
-    let raw: unknown;
-    if (typeof input === 'string') {
-      try {
-        raw = JSON.parse(input);
-      } catch (err) {
-        throw refuse(new SnapshotRefusedError(`snapshot is not JSON: ${err instanceof Error ? err.message : String(err)}`, 0));
-      }
-    } else raw = input;
     let compiled: CompiledSnapshot | undefined;
     try {
-      compiled = await runInSlices(loadSteps(raw));
+      compiled = await runInSlices(loadSteps(input));
     } catch (err) {
       throw refuse(err instanceof SnapshotRefusedError ? err : new SnapshotRefusedError(err instanceof Error ? err.message : String(err), 0));
     }

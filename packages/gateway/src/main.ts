@@ -13,6 +13,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { startGateway, type GatewayOptions } from './gateway.js';
 import { verifySnapshotSteps, SnapshotRefusedError } from './snapshot.js';
 import { runInSlices } from './load-slices.js';
+import { parseSnapshotText } from './snapshot-text.js';
 import { createAdminServer, type SnapshotStatus } from './admin.js';
 import { SnapshotClient } from './snapshot-client.js';
 
@@ -178,7 +179,11 @@ async function runPrimary(options: GatewayOptions, count: number, argv: string[]
   async function apply(text: string): Promise<void> {
     let version = 0;
     try {
-      const s = await runInSlices(verifySnapshotSteps(JSON.parse(text)));
+      const s = await runInSlices(
+        (function* () {
+          return yield* verifySnapshotSteps(yield* parseSnapshotText(text));
+        })(),
+      );
       version = s.version;
       if (s.environment !== options.environment) throw new SnapshotRefusedError(`snapshot is for environment ${s.environment}, this gateway serves ${options.environment}`, s.version);
       const answers = await Promise.all([...workers.keys()].map((w) => send(w, text)));
