@@ -3,6 +3,7 @@
 export type { OpenApiDocument, SpecFormat, Severity } from './types.js';
 export { loadSpec, DEFAULT_MAX_SPEC_BYTES, type SpecSource, type LoadedSpec, type LoadOptions } from './load.js';
 export { lintSpec, lintRuleNames, type LintFinding, type LintOptions, type LintInput } from './lint.js';
+export { lintSpecOffThread, stopLintThread } from './lint-thread.js';
 export { houseRules, type HouseRule } from './house-rules.js';
 export { findBreakingChanges, type BreakingChange } from './breaking.js';
 export { listOperations, type OperationSummary } from './operations.js';

@@ -2,7 +2,7 @@
 // from the GovernanceRulesets in force (or the built-in default: errors block every environment but dev).
 import { createHash } from 'node:crypto';
 import { ApigovError, canonicalJson, type GateLevel, type GovernanceRulesetSpec } from '@apigov/model';
-import { lintSpec, type LintFinding, type OpenApiDocument, type Severity } from '@apigov/spec';
+import { lintSpecOffThread, type LintFinding, type OpenApiDocument, type Severity } from '@apigov/spec';
 import type { StoreTx } from '@apigov/store';
 
 export const DEFAULT_RULESET: GovernanceRulesetSpec = {
@@ -54,7 +54,7 @@ export async function lintDocument(document: OpenApiDocument, overrides: Record<
   const key = createHash('sha256').update(canonicalJson(overrides)).update(canonicalJson(document)).digest('hex');
   const hit = lintCache.get(key);
   if (hit) return hit;
-  const findings = await lintSpec({ document }, { ruleOverrides: overrides });
+  const findings = await lintSpecOffThread({ document }, { ruleOverrides: overrides });
   if (lintCache.size > 200) lintCache.delete(lintCache.keys().next().value as string);
   lintCache.set(key, findings);
   return findings;

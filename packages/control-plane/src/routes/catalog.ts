@@ -1,7 +1,7 @@
 // Catalog-wide REST: search, server-side lint, declarative apply and export.
 import type { FastifyInstance } from 'fastify';
 import { ApigovError, KINDS, LIFECYCLE_STATES, isKind, type Kind, type LifecycleState } from '@apigov/model';
-import { lintSpec, loadSpec, type SpecSource } from '@apigov/spec';
+import { lintSpecOffThread, loadSpec, type SpecSource } from '@apigov/spec';
 import { requireSignedIn } from '../auth.js';
 import { applyBundle } from '../catalog/apply.js';
 import { exportResources, toYamlStream } from '../catalog/export.js';
@@ -41,7 +41,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: Deps): void {
     const loaded = await loadSpec(body.spec);
     const governance = await deps.store.transaction((tx) => loadGovernance(tx));
     // a single document is linted as sent, so line numbers point into the user's own file
-    const findings = typeof body.spec === 'string' ? await lintSpec({ text: body.spec }, { ruleOverrides: governance.ruleOverrides }) : await lintDocument(loaded.document, governance.ruleOverrides);
+    const findings = typeof body.spec === 'string' ? await lintSpecOffThread({ text: body.spec }, { ruleOverrides: governance.ruleOverrides }) : await lintDocument(loaded.document, governance.ruleOverrides);
     const blockOn = body.environment === undefined ? 'error' : blockLevel(governance, body.environment);
     return { findings, blockOn, blocked: findings.some((f) => blocks(blockOn, f.severity)) };
   });
