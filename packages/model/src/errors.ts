@@ -52,6 +52,7 @@ export const errorCodes = {
   // generic
   APIGOV_ERR_INTERNAL: { status: 500, title: 'Internal error' },
   APIGOV_ERR_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  APIGOV_ERR_STORE_LOCKED: { status: 503, title: 'Data directory in use by another process' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ApigovError } from '@apigov/model';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 
 export type Row = Record<string, unknown>;
 
@@ -95,7 +96,10 @@ class PgliteDb implements Db {
   readonly dialect = 'pglite' as const;
   private readonly queue = new Queue();
 
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly lock?: DataDirLock,
+  ) {}
 
   private readonly direct: Queryable = {
     query: async <R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]> =>
@@ -118,7 +122,13 @@ class PgliteDb implements Db {
   }
 
   close(): Promise<void> {
-    return this.queue.run(() => this.pglite.close());
+    return this.queue.run(async () => {
+      try {
+        await this.pglite.close();
+      } finally {
+        this.lock?.release();
+      }
+    });
   }
 }
 
@@ -181,13 +191,17 @@ export function quoteIdent(name: string): string {
 }
 
 export async function openPglite(dataDir: string): Promise<Db> {
-  let target = dataDir;
-  if (!dataDir.startsWith('memory://')) {
-    target = resolve(dataDir);
-    mkdirSync(target, { recursive: true });
+  if (dataDir.startsWith('memory://')) return new PgliteDb(await PGlite.create(dataDir));
+  const target = resolve(dataDir);
+  mkdirSync(target, { recursive: true });
+  // one process per data directory: a second one would corrupt it
+  const lock = lockDataDir(target);
+  try {
+    return new PgliteDb(await PGlite.create(target), lock);
+  } catch (err) {
+    lock.release();
+    throw err;
   }
-  const pglite = await PGlite.create(target);
-  return new PgliteDb(pglite);
 }
 
 export async function openPostgres(databaseUrl: string, schema: string): Promise<Db> {
