@@ -112,6 +112,16 @@ function toToken(r: TokenRow): TokenRecord {
 /** The transaction a caller is inside, so a store method called from within it fails fast instead of waiting for itself. */
 const inTransaction = new AsyncLocalStorage<{ store: SqlStore; active: boolean }>();
 
+/** How long idempotency records live, and when expired ones were last deleted (shared by a store's transactions). */
+interface IdempotencyKeeping {
+  readonly ttlSeconds: number;
+  lastPurgeAt: number;
+}
+
+/** expired records are deleted at most this often (or once per TTL, if shorter), by the transaction that saves a record */
+const IDEMPOTENCY_PURGE_EVERY_MS = 60_000;
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+
 class SqlTx implements StoreTx {
   /** Resources written or deleted, for the embedded database's housekeeping. */
   writes = 0;
@@ -119,6 +129,7 @@ class SqlTx implements StoreTx {
   constructor(
     private readonly q: Queryable,
     private readonly schema: string,
+    private readonly idempotency: IdempotencyKeeping,
   ) {}
 
   get(kind: Kind, name: string): Promise<StoredResource | null> {
@@ -212,10 +223,19 @@ class SqlTx implements StoreTx {
   }
 
   async saveIdempotent(key: string, actor: string, response: IdempotentResponse): Promise<void> {
+    const ttl = this.idempotency.ttlSeconds;
+    const now = Date.now();
+    if (now - this.idempotency.lastPurgeAt >= Math.min(IDEMPOTENCY_PURGE_EVERY_MS, ttl * 1000)) {
+      this.idempotency.lastPurgeAt = now;
+      await this.q.query(`DELETE FROM idempotency WHERE created_at <= now() - ($1::double precision * interval '1 second')`, [ttl]);
+    }
+    // a record past its time is replaced: the key is free again
     const inserted = await this.q.query(
       `INSERT INTO idempotency (key, actor, request_hash, status, body) VALUES ($1, $2, $3, $4, $5::text::jsonb)
-       ON CONFLICT (key, actor) DO NOTHING RETURNING key`,
-      [key, actor, response.requestHash, response.status, jsonText(response.body)],
+       ON CONFLICT (key, actor) DO UPDATE SET request_hash = excluded.request_hash, status = excluded.status, body = excluded.body, created_at = now()
+         WHERE idempotency.created_at <= now() - ($6::double precision * interval '1 second')
+       RETURNING key`,
+      [key, actor, response.requestHash, response.status, jsonText(response.body), ttl],
     );
     if (inserted.length > 0) return;
     const [existing] = await this.q.query<{ request_hash: string }>('SELECT request_hash FROM idempotency WHERE key = $1 AND actor = $2', [key, actor]);
@@ -242,10 +262,15 @@ export class SqlStore implements Store {
   private rowsAtMaintenance = 0;
   private maintenance: Promise<void> | undefined;
 
+  private readonly idempotency: IdempotencyKeeping;
+
   constructor(
     private readonly db: Db,
     readonly schema: string,
-  ) {}
+    idempotencyTtlSeconds = DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  ) {
+    this.idempotency = { ttlSeconds: idempotencyTtlSeconds, lastPurgeAt: 0 };
+  }
 
   get dialect(): 'pglite' | 'postgres' {
     return this.db.dialect;
@@ -268,7 +293,7 @@ export class SqlStore implements Store {
     const ctx = { store: this, active: true };
     let tx: SqlTx | undefined;
     try {
-      const result = await db.transaction((q) => inTransaction.run(ctx, () => fn((tx = new SqlTx(q, this.schema)))));
+      const result = await db.transaction((q) => inTransaction.run(ctx, () => fn((tx = new SqlTx(q, this.schema, this.idempotency)))));
       if (tx !== undefined) this.noteWrites(tx.writes);
       return result;
     } catch (e) {
@@ -331,8 +356,8 @@ export class SqlStore implements Store {
 
   async getIdempotent(key: string, actor: string): Promise<IdempotentResponse | null> {
     const rows = await this.outside('getIdempotent').query<{ request_hash: string; status: number; body: unknown }>(
-      'SELECT request_hash, status, body FROM idempotency WHERE key = $1 AND actor = $2',
-      [key, actor],
+      `SELECT request_hash, status, body FROM idempotency WHERE key = $1 AND actor = $2 AND created_at > now() - ($3::double precision * interval '1 second')`,
+      [key, actor, this.idempotency.ttlSeconds],
     );
     if (rows.length === 0) return null;
     return { requestHash: rows[0].request_hash, status: Number(rows[0].status), body: rows[0].body ?? null };
@@ -397,6 +422,8 @@ export function rawQuery<R extends Row = Row>(store: Store, sql: string, params?
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   const schema = options.schema ?? 'public';
   if (schema === '' || schema.length > 63) throw new ApigovError('APIGOV_ERR_INPUT_MALFORMED', 'schema must be 1-63 characters');
+  const ttl = options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
+  if (!(ttl > 0) || !Number.isFinite(ttl)) throw new ApigovError('APIGOV_ERR_INPUT_MALFORMED', 'idempotencyTtlSeconds must be a positive number of seconds');
   let db: Db;
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
     db = await openPostgres(options.databaseUrl, schema);
@@ -410,5 +437,5 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     await db.close().catch(() => undefined);
     throw e;
   }
-  return new SqlStore(db, schema);
+  return new SqlStore(db, schema, ttl);
 }

@@ -133,6 +133,8 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** PostgreSQL schema to use (created if missing); lets tests isolate themselves. Default 'public'. */
   schema?: string;
+  /** how long an Idempotency-Key's response is kept and replayed (default 86,400 s: a day); after that the key is free again */
+  idempotencyTtlSeconds?: number;
 }
 
 /** One environment's compiled gateway snapshot as stored. */

@@ -3,16 +3,16 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApigovError, canonicalJson, type AnyResource } from '@apigov/model';
-import type { AuditEvent, SearchQuery, SearchViewer, Store } from '../src/index.js';
-import { migrations } from '../src/index.js';
+import type { AuditEvent, OpenStoreOptions, SearchQuery, SearchViewer, Store } from '../src/index.js';
+import { migrations, openStore } from '../src/index.js';
 import { rawQuery } from '../src/store.js';
 import { makeApi, makeEnvironment, makeTeam } from './fixtures.js';
 
 export interface StoreFactory {
   /** Label used in test names, e.g. 'pglite memory'. */
   label: string;
-  /** Opens a fresh, empty store (its own database, data dir or schema). */
-  open(): Promise<Store>;
+  /** Opens a fresh, empty store (its own database, data dir or schema), with these options added. */
+  open(options?: Pick<OpenStoreOptions, 'idempotencyTtlSeconds'>): Promise<Store>;
   /** Closes `store` and opens the same database again, if the backend keeps data across opens. */
   reopen?(store: Store): Promise<Store>;
   /** Removes everything `open` created (called once, after the suite). */
@@ -599,6 +599,22 @@ export function storeConformance(factory: StoreFactory): void {
         await expectCode(store.transaction((tx) => tx.saveIdempotent('key-1', 'alice', { requestHash: 'rh-other', status: 201, body })), 'APIGOV_ERR_IDEMPOTENCY_MISMATCH');
         await expectCode(store.transaction((tx) => tx.saveIdempotent('key-1', 'alice', { requestHash: 'rh-1', status: 201, body })), 'APIGOV_ERR_RESOURCE_CONFLICT');
         expect(await store.getIdempotent('key-1', 'alice')).toEqual({ requestHash: 'rh-1', status: 201, body });
+      });
+
+      it('forgets an idempotent response after its time: the key is free again and expired records are deleted', async () => {
+        const short = await factory.open({ idempotencyTtlSeconds: 1 });
+        opened.push(short);
+        await short.transaction((tx) => tx.saveIdempotent('old', 'alice', { requestHash: 'rh-1', status: 201, body: { n: 1 } }));
+        await short.transaction((tx) => tx.saveIdempotent('reused', 'alice', { requestHash: 'rh-1', status: 201, body: { n: 1 } }));
+        expect(await short.getIdempotent('reused', 'alice')).toEqual({ requestHash: 'rh-1', status: 201, body: { n: 1 } });
+        await new Promise((r) => setTimeout(r, 1300));
+        expect(await short.getIdempotent('reused', 'alice')).toBeNull();
+        // a different request under the expired key is a new request, not a mismatch
+        await short.transaction((tx) => tx.saveIdempotent('reused', 'alice', { requestHash: 'rh-2', status: 204, body: null }));
+        expect(await short.getIdempotent('reused', 'alice')).toEqual({ requestHash: 'rh-2', status: 204, body: null });
+        // that save also deleted what had expired
+        expect(await rawQuery(short, 'SELECT key FROM idempotency ORDER BY key')).toEqual([{ key: 'reused' }]);
+        await expect(openStore({ dataDir: 'memory://', idempotencyTtlSeconds: 0 })).rejects.toThrow(/idempotencyTtlSeconds must be a positive number/);
       });
     });
   });

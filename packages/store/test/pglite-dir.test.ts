@@ -11,10 +11,10 @@ let n = 0;
 
 storeConformance({
   label: 'PGlite data directory',
-  async open() {
+  async open(options) {
     // nested: the directory and its parents are created by openStore
     const dir = join(root, `store-${n++}`, 'nested', 'data');
-    const store = await openStore({ dataDir: dir });
+    const store = await openStore({ ...options, dataDir: dir });
     if (!existsSync(join(dir, 'PG_VERSION'))) throw new Error(`no database files in ${dir}`);
     dirOf.set(store, dir);
     return store;

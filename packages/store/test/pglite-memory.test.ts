@@ -4,5 +4,5 @@ import { openStore } from '../src/index.js';
 
 storeConformance({
   label: 'PGlite memory://',
-  open: () => openStore({ dataDir: 'memory://' }),
+  open: (options) => openStore({ ...options, dataDir: 'memory://' }),
 });

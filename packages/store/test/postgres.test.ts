@@ -57,9 +57,9 @@ if (problem !== undefined && inCI) {
 } else {
   storeConformance({
     label: 'PostgreSQL',
-    async open() {
+    async open(options) {
       const schema = newSchema();
-      const store = await openStore({ databaseUrl: DATABASE_URL, schema });
+      const store = await openStore({ ...options, databaseUrl: DATABASE_URL, schema });
       schemaOf.set(store, schema);
       return store;
     },
