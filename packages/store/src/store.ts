@@ -18,6 +18,7 @@ import type {
   IdempotentResponse,
   ListOptions,
   OpenStoreOptions,
+  ResourceSpecRow,
   SearchPage,
   SearchQuery,
   Store,
@@ -333,6 +334,15 @@ export class SqlStore implements Store {
 
   list(kind: Kind, options?: ListOptions): Promise<StoredResource[]> {
     return listResources(this.outside('list'), kind, options);
+  }
+
+  async listSpecs(kind: Kind, options: ListOptions): Promise<ResourceSpecRow[]> {
+    checkLimit(options.limit, 'limit');
+    const rows = await this.outside('listSpecs').query<{ name: string; spec: unknown; resource_version: number | string }>(
+      'SELECT name, spec, resource_version FROM resources WHERE kind = $1 AND name > $2 ORDER BY name LIMIT $3',
+      [kind, options.after ?? '', options.limit],
+    );
+    return rows.map((r) => ({ name: r.name, spec: r.spec, resourceVersion: Number(r.resource_version) }));
   }
 
   async count(kind: Kind): Promise<number> {

@@ -34,6 +34,13 @@ export type AuditVerification =
   | { ok: true; count: number; lastHash: string }
   | { ok: false; count: number; seq: number; reason: string };
 
+/** The part of a stored resource a compiler reads. */
+export interface ResourceSpecRow {
+  name: string;
+  spec: unknown;
+  resourceVersion: number;
+}
+
 export interface ListOptions {
   /** Keyset cursor: return names strictly after this one (ordered by name). */
   after?: string;
@@ -115,6 +122,8 @@ export interface Store extends GatewayStateStore {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   get(kind: Kind, name: string): Promise<StoredResource | null>;
   list(kind: Kind, options?: ListOptions): Promise<StoredResource[]>;
+  /** A kind's names, specs and versions only (what compilers read), ordered by name: about 3× cheaper than list. */
+  listSpecs(kind: Kind, options: ListOptions): Promise<ResourceSpecRow[]>;
   count(kind: Kind): Promise<number>;
   searchApis(query: SearchQuery): Promise<SearchPage>;
   findToken(tokenHash: string): Promise<TokenRecord | null>;

@@ -171,6 +171,10 @@ export function storeConformance(factory: StoreFactory): void {
         await store.transaction(async (tx) => {
           expect((await tx.list('Team', { limit: 1, after: 'alpha' })).map((r) => r.resource.metadata.name)).toEqual(['beta']);
         });
+        // the lean listing compilers use: the same names, specs and versions, in the same pages
+        const lean = [...(await store.listSpecs('Team', { limit: 2 })), ...(await store.listSpecs('Team', { limit: 2, after: 'beta' })), ...(await store.listSpecs('Team', { limit: 2, after: 'mid' }))];
+        expect(lean).toEqual(all.map((r) => ({ name: r.resource.metadata.name, spec: r.resource.spec, resourceVersion: r.resourceVersion })));
+        expect(await store.listSpecs('Team', { limit: 2, after: 'zeta' })).toEqual([]);
       });
 
       it('deletes and returns what was deleted; deleting again returns null', async () => {

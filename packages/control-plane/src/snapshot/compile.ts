@@ -23,6 +23,67 @@ import { extractOperations } from './operations.js';
 export interface Named<S> {
   name: string;
   spec: S;
+  /** the stored resource's version: with it, what was compiled from the resource can be reused (RouteCache) */
+  version?: number;
+}
+
+/** One Api version compiled for one environment, with its warnings and its canonical JSON (for the hash). */
+interface CachedRoute {
+  readonly route: SnapshotRoute;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Routes compiled by earlier compiles, reused while the Api and every policy that could apply to it (the
+ * environment's and the Api's own) have the same versions. Kept for one round: what a compile of every environment
+ * did not use is dropped by sweep().
+ */
+export class RouteCache {
+  private previous = new Map<string, CachedRoute>();
+  private current = new Map<string, CachedRoute>();
+  hits = 0;
+  misses = 0;
+
+  get(key: string): CachedRoute | undefined {
+    const hit = this.current.get(key) ?? this.previous.get(key);
+    if (hit !== undefined) {
+      this.current.set(key, hit);
+      this.hits++;
+    } else this.misses++;
+    return hit;
+  }
+
+  set(key: string, entry: CachedRoute): void {
+    this.current.set(key, entry);
+  }
+
+  /** after a round of compiles: forget what it did not use */
+  sweep(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
+/** canonicalJson of a compiled route, kept with it (routes are never changed once compiled) */
+const canonicalRoutes = new WeakMap<SnapshotRoute, string>();
+
+function canonicalRoute(route: SnapshotRoute): string {
+  let text = canonicalRoutes.get(route);
+  if (text === undefined) {
+    text = canonicalJson(route);
+    canonicalRoutes.set(route, text);
+  }
+  return text;
+}
+
+/** versions of the resources a route's compile read, or undefined when one is not known (nothing is cached) */
+function fingerprint(list: ReadonlyArray<Named<unknown>>): string | undefined {
+  let out = '';
+  for (const r of list) {
+    if (r.version === undefined) return undefined;
+    out += `${r.name}@${r.version};`;
+  }
+  return out;
 }
 
 export interface CompileInput {
@@ -34,6 +95,8 @@ export interface CompileInput {
   subscriptions: Named<SubscriptionSpec>[];
   credentials: Named<CredentialSpec>[];
   now: Date;
+  /** reuse routes compiled before (SnapshotService keeps one) */
+  cache?: RouteCache;
 }
 
 export type SnapshotContent = Omit<GatewaySnapshot, 'version' | 'hash' | 'generatedAt'>;
@@ -52,15 +115,68 @@ function merged(list: Named<PolicySpec>[]): PolicyConfigs {
 
 const live = (expiresAt: string | undefined, now: Date) => expiresAt === undefined || Date.parse(expiresAt) > now.getTime();
 
+/** One Api version's route in one environment: effective policies, operations, lifecycle headers. */
+function compileRoute(env: string, api: Named<ApiSpec>, v: ApiSpec['versions'][number], id: string, prefix: string, platform: PolicyConfigs, mine: Named<PolicySpec>[]): CachedRoute {
+  const e = v.environments[env]!;
+  const warnings: string[] = [];
+  const forVersion = (p: Named<PolicySpec>) => p.spec.targetRef.version === undefined || p.spec.targetRef.version === v.name;
+  const apiLayer = merged(mine.filter((p) => p.spec.targetRef.operation === undefined && p.spec.targetRef.version === undefined));
+  const versionLayer = merged(mine.filter((p) => p.spec.targetRef.operation === undefined && p.spec.targetRef.version === v.name));
+  const warn = (m: string) => warnings.push(`${id}: ${m}`);
+  const policies = effectivePolicies(platform, [apiLayer, versionLayer], warn);
+  const { operations, schemas } = extractOperations(v.openapi);
+  const opPolicies = mine.filter((p) => p.spec.targetRef.operation !== undefined && forVersion(p));
+  for (const p of opPolicies) {
+    const op = operations.find((o) => o.id === p.spec.targetRef.operation);
+    if (!op) {
+      warn(`Policy ${p.name} targets operation ${p.spec.targetRef.operation}, which ${v.name} does not have`);
+      continue;
+    }
+    op.policies = effectivePolicies(platform, [apiLayer, versionLayer, configsOf(p.spec)], (m) => warn(`operation ${op.id}: ${m}`));
+  }
+  let deprecation: SnapshotRoute['deprecation'];
+  if (e.state === 'deprecated') {
+    const successor = e.successor === undefined ? undefined : api.spec.versions.find((s) => s.name === e.successor);
+    const se = successor?.environments[env];
+    const successorPrefix = successor && se && isServed(se.state) ? (se.routePrefix ?? defaultRoutePrefix(api.name, successor.name)) : undefined;
+    deprecation = { deprecated: true, ...(e.deprecatedAt !== undefined && { deprecatedAt: e.deprecatedAt }), ...(e.sunset !== undefined && { sunset: e.sunset }), ...(successorPrefix !== undefined && { successorPrefix }) };
+  }
+  const route: SnapshotRoute = {
+    id,
+    api: api.name,
+    version: v.name,
+    prefix,
+    state: e.state as SnapshotRoute['state'],
+    upstream: e.upstream!,
+    ...(deprecation && { deprecation }),
+    policies,
+    schemas,
+    operations: operations.map((o) => ({ ...o, parameters: o.parameters })),
+  };
+  return { route, warnings };
+}
+
 export function compileSnapshot(input: CompileInput): SnapshotContent {
   const { environment: env, now } = input;
   const warnings: string[] = [];
-  const platform = merged(input.policies.filter((p) => p.spec.targetRef.kind === 'Environment' && p.spec.targetRef.name === env));
   const routes: SnapshotRoute[] = [];
   const byPrefix = new Map<string, string>();
 
+  const platformPolicies = input.policies.filter((p) => p.spec.targetRef.kind === 'Environment' && p.spec.targetRef.name === env);
+  const platform = merged(platformPolicies);
+  const platformPrint = fingerprint(platformPolicies);
+  const apiPolicies = new Map<string, Named<PolicySpec>[]>();
+  for (const p of input.policies) {
+    if (p.spec.targetRef.kind !== 'Api') continue;
+    const list = apiPolicies.get(p.spec.targetRef.name);
+    if (list === undefined) apiPolicies.set(p.spec.targetRef.name, [p]);
+    else list.push(p);
+  }
+  const cache = input.cache;
+
   for (const api of [...input.apis].sort((a, b) => a.name.localeCompare(b.name))) {
-    const mine = input.policies.filter((p) => p.spec.targetRef.kind === 'Api' && p.spec.targetRef.name === api.name);
+    const mine = apiPolicies.get(api.name) ?? [];
+    const minePrint = fingerprint(mine);
     for (const v of api.spec.versions) {
       const e = v.environments[env];
       if (!e || e.state === 'draft' || e.upstream === undefined) continue;
@@ -72,40 +188,14 @@ export function compileSnapshot(input: CompileInput): SnapshotContent {
         continue;
       }
       byPrefix.set(prefix, id);
-      const forVersion = (p: Named<PolicySpec>) => p.spec.targetRef.version === undefined || p.spec.targetRef.version === v.name;
-      const apiLayer = merged(mine.filter((p) => p.spec.targetRef.operation === undefined && p.spec.targetRef.version === undefined));
-      const versionLayer = merged(mine.filter((p) => p.spec.targetRef.operation === undefined && p.spec.targetRef.version === v.name));
-      const warn = (m: string) => warnings.push(`${id}: ${m}`);
-      const policies = effectivePolicies(platform, [apiLayer, versionLayer], warn);
-      const { operations, schemas } = extractOperations(v.openapi);
-      const opPolicies = mine.filter((p) => p.spec.targetRef.operation !== undefined && forVersion(p));
-      for (const p of opPolicies) {
-        const op = operations.find((o) => o.id === p.spec.targetRef.operation);
-        if (!op) {
-          warn(`Policy ${p.name} targets operation ${p.spec.targetRef.operation}, which ${v.name} does not have`);
-          continue;
-        }
-        op.policies = effectivePolicies(platform, [apiLayer, versionLayer, configsOf(p.spec)], (m) => warn(`operation ${op.id}: ${m}`));
+      const key = cache !== undefined && api.version !== undefined && platformPrint !== undefined && minePrint !== undefined ? `${env}\n${api.name}@${api.version}\n${v.name}\n${platformPrint}\n${minePrint}` : undefined;
+      let compiled = key === undefined ? undefined : cache!.get(key);
+      if (compiled === undefined) {
+        compiled = compileRoute(env, api, v, id, prefix, platform, mine);
+        if (key !== undefined) cache!.set(key, compiled);
       }
-      let deprecation: SnapshotRoute['deprecation'];
-      if (e.state === 'deprecated') {
-        const successor = e.successor === undefined ? undefined : api.spec.versions.find((s) => s.name === e.successor);
-        const se = successor?.environments[env];
-        const successorPrefix = successor && se && isServed(se.state) ? (se.routePrefix ?? defaultRoutePrefix(api.name, successor.name)) : undefined;
-        deprecation = { deprecated: true, ...(e.deprecatedAt !== undefined && { deprecatedAt: e.deprecatedAt }), ...(e.sunset !== undefined && { sunset: e.sunset }), ...(successorPrefix !== undefined && { successorPrefix }) };
-      }
-      routes.push({
-        id,
-        api: api.name,
-        version: v.name,
-        prefix,
-        state: e.state as SnapshotRoute['state'],
-        upstream: e.upstream,
-        ...(deprecation && { deprecation }),
-        policies,
-        schemas,
-        operations: operations.map((o) => ({ ...o, parameters: o.parameters })),
-      });
+      warnings.push(...compiled.warnings);
+      routes.push(compiled.route);
     }
   }
 
@@ -141,7 +231,26 @@ export function compileSnapshot(input: CompileInput): SnapshotContent {
   return { schemaVersion: SNAPSHOT_SCHEMA_VERSION, environment: env, routes, consumers, apiKeys, jwtBindings, plans, warnings };
 }
 
-/** sha256 (hex) of the canonical JSON of the snapshot without version, hash and generatedAt: what gateways verify. */
+/**
+ * sha256 (hex) of the canonical JSON of the snapshot without version, hash and generatedAt: what gateways verify.
+ * Each route's canonical JSON is kept with the route, so a route reused from the cache is not serialised again.
+ */
 export function snapshotHash(content: SnapshotContent): string {
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+  const hash = createHash('sha256');
+  const doc = content as unknown as Record<string, unknown>;
+  let first = true;
+  hash.update('{');
+  for (const key of Object.keys(doc).sort()) {
+    const value = doc[key];
+    if (value === undefined) continue;
+    hash.update(`${first ? '' : ','}${JSON.stringify(key)}:`);
+    first = false;
+    if (key === 'routes') {
+      hash.update('[');
+      content.routes.forEach((r, i) => hash.update(i === 0 ? canonicalRoute(r) : `,${canonicalRoute(r)}`));
+      hash.update(']');
+    } else hash.update(canonicalJson(value));
+  }
+  hash.update('}');
+  return hash.digest('hex');
 }

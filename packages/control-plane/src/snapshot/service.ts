@@ -1,16 +1,27 @@
-// Keeps every environment's gateway snapshot current: recompiles after each committed change, stores a new
-// version only when the content hash changes, and wakes gateways long-polling for a newer version.
+// Keeps every environment's gateway snapshot current: recompiles after each committed change (reusing the routes
+// of unchanged Apis, yielding to requests between steps), stores a new version only when the content hash
+// changes, and wakes gateways long-polling for a newer version.
 import { KINDS, type Kind, type SpecOf } from '@apigov/model';
 import type { SnapshotRecord, Store } from '@apigov/store';
-import { compileSnapshot, snapshotHash, type Named } from './compile.js';
+import { compileSnapshot, RouteCache, snapshotHash, type Named } from './compile.js';
 
 const POLL_OTHER_REPLICAS_MS = 1000;
+/** resources read per query */
+const PAGE = 1000;
+
+/** lets requests waiting on the event loop run between the steps of a refresh (the embedded database runs in it) */
+function betweenSteps(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 export class SnapshotService {
   private pending: Promise<void> | undefined;
   private again = false;
   private readonly waiters = new Set<() => void>();
   private closed = false;
+
+  /** routes compiled by the last refresh, reused for unchanged Apis and policies */
+  readonly routes = new RouteCache();
 
   constructor(private readonly store: Store) {}
 
@@ -40,14 +51,16 @@ export class SnapshotService {
     while (this.pending) await this.pending;
   }
 
+  /** a kind's names, specs and versions, a page at a time, letting requests in between pages */
   private async all<K extends Kind>(kind: K): Promise<Named<SpecOf[K]>[]> {
     const out: Named<SpecOf[K]>[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await this.store.list(kind, { after, limit: 1000 });
-      for (const s of page) out.push({ name: s.resource.metadata.name, spec: s.resource.spec as SpecOf[K] });
-      if (page.length < 1000) return out;
-      after = page[page.length - 1].resource.metadata.name;
+      const page = await this.store.listSpecs(kind, { after, limit: PAGE });
+      for (const s of page) out.push({ name: s.name, spec: s.spec as SpecOf[K], version: s.resourceVersion });
+      if (page.length < PAGE) return out;
+      after = page[page.length - 1].name;
+      await betweenSteps();
     }
   }
 
@@ -65,11 +78,15 @@ export class SnapshotService {
     const changed: string[] = [];
     const now = new Date();
     for (const env of environments) {
-      const content = compileSnapshot({ environment: env.name, apis, policies, plans, applications, subscriptions, credentials, now });
+      await betweenSteps();
+      const content = compileSnapshot({ environment: env.name, apis, policies, plans, applications, subscriptions, credentials, now, cache: this.routes });
+      await betweenSteps();
       const hash = snapshotHash(content);
+      await betweenSteps();
       const r = await this.store.putSnapshot(env.name, hash, (version, generatedAt) => JSON.stringify({ ...content, version, hash, generatedAt }));
       if (r.changed) changed.push(env.name);
     }
+    this.routes.sweep();
     if (changed.length > 0) this.wake();
     return changed;
   }
