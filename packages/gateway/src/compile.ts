@@ -11,7 +11,7 @@ import { ALWAYS_REDACTED, redactionProbe } from './access-log.js';
 import { responseHeaderEdits } from './policies/headers.js';
 import { validatorCache } from './policies/request-validation.js';
 import { SnapshotRefusedError } from './snapshot.js';
-import { prepareAuthTables } from './auth/consumers.js';
+import { authTables, prepareAuthTables, type SnapshotAuthTables } from './auth/consumers.js';
 import { BusyClock, runToEnd, type LoadSteps } from './load-slices.js';
 
 export interface CompiledPipeline {
@@ -54,6 +54,8 @@ export interface RouteMatch {
 
 export interface CompiledSnapshot {
   readonly snapshot: GatewaySnapshot;
+  /** its key, JWT-binding and subscription tables, which policies read per request */
+  readonly auth: SnapshotAuthTables;
   readonly version: number;
   readonly hash: string;
   readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
@@ -172,6 +174,7 @@ function* compileSnapshotRoutes(snapshot: GatewaySnapshot, deps: CompileDeps): L
   const clock = new BusyClock();
   yield* clock.around(prepareAuthTables(snapshot));
   const warnings: string[] = [...snapshot.warnings];
+  const auth = authTables(snapshot, (m) => warnings.push(m));
   const policyDeps: PolicyDeps = { snapshot, counters: deps.counters, warn: (m) => warnings.push(m) };
   const router = FindMyWay<FindMyWay.HTTPVersion.V1>({ ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1000 });
   const routes: CompiledRoute[] = [];
@@ -232,6 +235,7 @@ function* compileSnapshotRoutes(snapshot: GatewaySnapshot, deps: CompileDeps): L
   }
   return {
     snapshot,
+    auth,
     version: snapshot.version,
     hash: snapshot.hash,
     router,

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode, FieldError, GatewaySnapshot, PolicyConfigs, PolicyId, SnapshotOperation, SnapshotRoute } from '@apigov/model';
 import type { CounterStore } from './counters/types.js';
+import type { SnapshotAuthTables } from './auth/consumers.js';
 
 /** The fixed phases of the request path, in order (ARCHITECTURE.md, "The gateway's request path"). */
 export const PHASES = ['onRequest', 'authenticate', 'authorize', 'limit', 'validate', 'transform', 'upstream', 'respond'] as const;
@@ -28,6 +29,9 @@ export interface RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly route: SnapshotRoute;
+  /** the key, binding and subscription tables of the snapshot serving this request (looked up per request, so a
+   *  compiled route can serve the next snapshot's tables without being compiled again) */
+  readonly auth: SnapshotAuthTables;
   /** the matched operation of the route's OpenAPI document, if any */
   readonly operation: SnapshotOperation | undefined;
   readonly requestId: string;

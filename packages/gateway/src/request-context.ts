@@ -5,6 +5,7 @@ import type { ErrorCode, SnapshotOperation, SnapshotRoute } from '@apigov/model'
 import type { Consumer, RejectOptions, RequestContext } from './policy.js';
 import { PROBLEM_CONTENT_TYPE, problemDocument, statusOf } from './problem.js';
 import type { CompiledPipeline, CompiledRoute, CompiledSnapshot, RouteMatch } from './compile.js';
+import type { SnapshotAuthTables } from './auth/consumers.js';
 
 /** methods probed for an Allow header */
 const PROBED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -65,6 +66,11 @@ export class GatewayRequest implements RequestContext {
     readonly startedAt: number,
     readonly runtime: RequestRuntime,
   ) {}
+
+  /** policies run only once a snapshot serves the request */
+  get auth(): SnapshotAuthTables {
+    return this.snapshot!.auth;
+  }
 
   get setRequestHeaders(): Record<string, string> {
     return (this.setHeaders ??= {});

@@ -6,7 +6,7 @@ import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import type { ErrorCode, GatewaySnapshot, PolicyConfigs, SnapshotRoute } from '@apigov/model';
 import type { CompiledPolicy, Consumer, PolicyDefinition, PolicyDeps, RejectOptions, RequestContext } from '../src/policy.js';
 import type { CounterStore } from '../src/counters/types.js';
-import { hashApiKey } from '../src/auth/consumers.js';
+import { authTables, hashApiKey, type SnapshotAuthTables } from '../src/auth/consumers.js';
 
 export function route(policies: PolicyConfigs, id = 'payments/v1'): SnapshotRoute {
   const [api, version] = id.split('/');
@@ -47,12 +47,24 @@ export function deps(snap: GatewaySnapshot, warnings: string[] = []): PolicyDeps
   return { snapshot: snap, counters, warn: (m) => warnings.push(m) };
 }
 
+/**
+ * Compiles `policy` for the route in `snap`, as the gateway does; the result serves requests as if `snap` served them
+ * (it hands them snap's auth tables, which the gateway's request takes from its snapshot).
+ */
 export function compile<K extends keyof PolicyConfigs>(policy: PolicyDefinition<K>, r: SnapshotRoute, snap: GatewaySnapshot, warnings?: string[]): CompiledPolicy {
   const config = r.policies[policy.id];
   if (config === undefined) throw new Error(`route has no ${policy.id} config`);
-  const compiled = policy.compile(config as NonNullable<PolicyConfigs[K]>, r, undefined, deps(snap, warnings));
+  const d = deps(snap, warnings);
+  const tables = authTables(snap, d.warn);
+  const compiled = policy.compile(config as NonNullable<PolicyConfigs[K]>, r, undefined, d);
   if (compiled === null) throw new Error(`${policy.id} compiled to a no-op`);
-  return compiled;
+  return {
+    ...compiled,
+    handle(ctx) {
+      (ctx as TestContext).auth = tables;
+      return compiled.handle(ctx);
+    },
+  };
 }
 
 export interface Rejection {
@@ -77,6 +89,8 @@ export class TestContext implements RequestContext {
   readonly responseHeaders: Array<[string, string]> = [];
   body: Buffer | undefined = undefined;
   rejection: Rejection | undefined = undefined;
+  /** set by the compiled policy (see compile) */
+  auth!: SnapshotAuthTables;
   private parsedQuery: URLSearchParams | undefined;
 
   constructor(

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode, GatewaySnapshot, PolicyConfigs, SnapshotOperation, SnapshotRoute } from '@apigov/model';
 import type { CompiledPolicy, Consumer, PolicyDefinition, RejectOptions, RequestContext } from '../src/policy.js';
 import type { CounterStore } from '../src/counters/types.js';
+import { authTables } from '../src/auth/consumers.js';
 
 export function limitRoute(policies: PolicyConfigs, id = 'payments/v1'): SnapshotRoute {
   const [api, version] = id.split('/') as [string, string];
@@ -38,6 +39,8 @@ export class LimitContext implements RequestContext {
   readonly res = {} as ServerResponse;
   readonly operation = undefined;
   readonly requestId = 'req-test';
+  /** the limit policies read no auth tables */
+  readonly auth = authTables(limitSnapshot());
   readonly startedAt = performance.now();
   readonly params = {};
   upstreamPath = '/payments';

@@ -1,11 +1,10 @@
 // Verified bearer tokens, remembered so that a client reusing its token (the common case) costs a Map
 // lookup instead of a signature verification (~200 µs with WebCrypto). Keyed by the whole token string,
 // signature included, so nothing unverified can hit. An entry belongs to one "owner": the effective jwtAuth
-// config in one snapshot (routes with the same config share it; a new snapshot starts afresh, so bindings
+// config with one snapshot's auth tables (routes with the same config share it; a new snapshot starts afresh, so bindings
 // and teams are always the current ones). It lives until the token expires (plus the clock tolerance) and
 // at most MAX_AGE_MS, which bounds how long a key withdrawn from a JWKS keeps working (the JWKS itself is
 // refreshed every 10 minutes). Process-wide, at most MAX_ENTRIES tokens; the oldest go first.
-import type { GatewaySnapshot } from '@apigov/model';
 import type { Consumer } from '../policy.js';
 
 export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
@@ -19,7 +18,7 @@ export interface VerifiedToken {
   readonly validUntil: number;
 }
 
-/** one per (snapshot, effective jwtAuth config) */
+/** one per (snapshot's auth tables, effective jwtAuth config) */
 export type CacheOwner = { readonly description: string };
 
 interface Entry {
@@ -28,11 +27,12 @@ interface Entry {
 }
 
 const entries = new Map<string, Entry>();
-const owners = new WeakMap<GatewaySnapshot, Map<string, CacheOwner>>();
+const owners = new WeakMap<object, Map<string, CacheOwner>>();
 
-export function cacheOwner(snapshot: GatewaySnapshot, configKey: string): CacheOwner {
-  let perSnapshot = owners.get(snapshot);
-  if (perSnapshot === undefined) owners.set(snapshot, (perSnapshot = new Map()));
+/** `tables`: the auth tables of the snapshot serving the request (a new snapshot's bindings and teams start afresh) */
+export function cacheOwner(tables: object, configKey: string): CacheOwner {
+  let perSnapshot = owners.get(tables);
+  if (perSnapshot === undefined) owners.set(tables, (perSnapshot = new Map()));
   let owner = perSnapshot.get(configKey);
   if (owner === undefined) perSnapshot.set(configKey, (owner = Object.freeze({ description: configKey })));
   return owner;

@@ -1,5 +1,5 @@
 // API-key authentication: the key from a header (default x-api-key) or a query parameter, hashed
-// (sha256, hex) and looked up in the snapshot's keys; the matching credential names the consumer.
+// (sha256, hex) and looked up in the keys of the snapshot serving the request; the matching credential names the consumer.
 //
 // - an unknown key and an expired one (its rotation overlap is over) get the same 401 INVALID_CREDENTIAL
 //   and the same words, so a caller cannot tell which;
@@ -13,7 +13,7 @@
 // Per request: one header read, two Map lookups (sha256 only for a key not seen lately); the consumer object is shared.
 import type { PolicyConfigs } from '@apigov/model';
 import { definePolicy, type RequestContext } from '../policy.js';
-import { authTables, hashApiKey } from '../auth/consumers.js';
+import { hashApiKey } from '../auth/consumers.js';
 
 /** Longer values are not hashed: no key the platform issues is anywhere near this long. */
 const MAX_KEY_LENGTH = 512;
@@ -22,8 +22,7 @@ export const apiKeyAuthPolicy = definePolicy({
   id: 'apiKeyAuth',
   phase: 'authenticate',
   priority: 100,
-  compile(config, route, operation, deps) {
-    const keys = authTables(deps.snapshot, deps.warn).apiKeys;
+  compile(config, route, operation) {
     const header = config.header.toLowerCase();
     const queryName = config.query;
     const alsoJwt = ((operation?.policies ?? route.policies) as PolicyConfigs).jwtAuth !== undefined; // an operation's are already merged with the route's
@@ -51,7 +50,7 @@ export const apiKeyAuthPolicy = definePolicy({
           ctx.reject('APIGOV_ERR_GATEWAY_MISSING_CREDENTIAL', missingDetail, missingOptions);
           return;
         }
-        const entry = key.length <= MAX_KEY_LENGTH ? keys.get(hashApiKey(key)) : undefined;
+        const entry = key.length <= MAX_KEY_LENGTH ? ctx.auth.apiKeys.get(hashApiKey(key)) : undefined;
         if (entry === undefined || (entry.expiresAt !== Number.POSITIVE_INFINITY && Date.now() >= entry.expiresAt)) {
           ctx.reject('APIGOV_ERR_GATEWAY_INVALID_CREDENTIAL', 'the API key is not valid', invalidOptions);
           return;

@@ -20,7 +20,7 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { ErrorCode, PolicyConfigs } from '@apigov/model';
 import { definePolicy, type Consumer, type RequestContext } from '../policy.js';
-import { authTables, bindingKey } from '../auth/consumers.js';
+import { bindingKey, type SnapshotAuthTables } from '../auth/consumers.js';
 import { JwksUnavailableError, localKeySource, remoteKeySource } from '../auth/jwks.js';
 import { cachedToken, cacheOwner, rememberToken, TOKEN_CACHE_MAX_AGE_MS, type VerifiedToken } from '../auth/token-cache.js';
 import { isBearer } from './api-key-auth.js';
@@ -48,7 +48,6 @@ export const jwtAuthPolicy = definePolicy({
   phase: 'authenticate',
   priority: 200,
   compile(config, route, operation, deps) {
-    const tables = authTables(deps.snapshot, deps.warn);
     const effective = (operation?.policies ?? route.policies) as PolicyConfigs; // an operation's are already merged with the route's
     const where = operation === undefined ? `route ${route.id}` : `route ${route.id} operation ${operation.id}`;
 
@@ -80,8 +79,8 @@ export const jwtAuthPolicy = definePolicy({
       claimHeaders.push({ claim: c.claim, path: c.claim.split('.'), header });
     }
 
-    // routes of this snapshot with the same effective config share verified tokens
-    const owner = cacheOwner(deps.snapshot, JSON.stringify([config.issuers, claimHeaders]));
+    // routes with the same effective config share verified tokens, per auth tables (a new snapshot's bindings start afresh)
+    const ownerKey = JSON.stringify([config.issuers, claimHeaders]);
 
     const alsoApiKey = effective.apiKeyAuth !== undefined;
     const missingDetail = alsoApiKey
@@ -122,7 +121,8 @@ export const jwtAuthPolicy = definePolicy({
         else ctx.reject(code, detail);
         return;
       }
-      const application = boundApplication(v.issuer, payload);
+      const tables = ctx.auth;
+      const application = boundApplication(tables, v.issuer, payload);
       if (application === undefined) {
         invalid(ctx, 'token is valid but not bound to an application');
         return;
@@ -133,7 +133,7 @@ export const jwtAuthPolicy = definePolicy({
         headers: claimHeaders.map((c) => [c.header, headerValue(claimValue(payload, c))] as const),
         validUntil: Math.min(payload.exp! * 1000 + v.clockToleranceMs, Date.now() + TOKEN_CACHE_MAX_AGE_MS),
       };
-      rememberToken(token, owner, verified);
+      rememberToken(token, cacheOwner(tables, ownerKey), verified);
       apply(ctx, verified);
     }
 
@@ -145,7 +145,7 @@ export const jwtAuthPolicy = definePolicy({
       }
     }
 
-    function boundApplication(issuer: string, payload: JWTPayload): string | undefined {
+    function boundApplication(tables: SnapshotAuthTables, issuer: string, payload: JWTPayload): string | undefined {
       const b = tables.jwtBindings;
       if (typeof payload.sub === 'string') {
         const app = b.get(bindingKey(issuer, 'sub', payload.sub));
@@ -172,7 +172,7 @@ export const jwtAuthPolicy = definePolicy({
           ctx.reject('APIGOV_ERR_GATEWAY_MISSING_CREDENTIAL', missingDetail, missingOptions);
           return;
         }
-        const hit = cachedToken(token, owner, Date.now());
+        const hit = cachedToken(token, cacheOwner(ctx.auth, ownerKey), Date.now());
         if (hit !== undefined) {
           apply(ctx, hit);
           return;

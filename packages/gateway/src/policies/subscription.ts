@@ -2,11 +2,9 @@
 // this route (api/version) in this environment; its plan goes to ctx.plan for the limit policies.
 // No consumer → 401 MISSING_CREDENTIAL (nothing authenticated the caller); no subscription, or an
 // expired one → 403 NO_SUBSCRIPTION naming the application, the API version and the environment.
-// Per request: one Map lookup (route → application → subscription, built once per snapshot).
+// Per request: two Map lookups (route → application → subscription, built once per snapshot; the tables are the
+// request's snapshot's, so a route compiled once serves later snapshots' subscriptions).
 import { definePolicy, type RequestContext } from '../policy.js';
-import { authTables, type SubscriptionEntry } from '../auth/consumers.js';
-
-const NONE: ReadonlyMap<string, SubscriptionEntry> = new Map();
 
 export const subscriptionPolicy = definePolicy({
   id: 'subscription',
@@ -14,7 +12,6 @@ export const subscriptionPolicy = definePolicy({
   priority: 100,
   compile(config, route, _operation, deps) {
     if (!config.required) return null;
-    const subscribers = authTables(deps.snapshot, deps.warn).subscriptions.get(route.id) ?? NONE;
     const what = `${route.api} ${route.version} in ${deps.snapshot.environment}`;
     const missingDetail = `${what} requires an authenticated application`;
 
@@ -25,7 +22,7 @@ export const subscriptionPolicy = definePolicy({
           ctx.reject('APIGOV_ERR_GATEWAY_MISSING_CREDENTIAL', missingDetail);
           return;
         }
-        const s = subscribers.get(consumer.application);
+        const s = ctx.auth.subscriptions.get(route.id)?.get(consumer.application);
         if (s === undefined) {
           ctx.reject('APIGOV_ERR_GATEWAY_NO_SUBSCRIPTION', `application ${consumer.application} has no active subscription to ${what}`);
           return;
