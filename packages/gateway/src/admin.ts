@@ -12,6 +12,8 @@ export interface SnapshotStatus {
   routes: number | undefined;
   appliedAt: string | undefined;
   compileMs: number | undefined;
+  /** whether the applied snapshot took the previous one's compiled routes (only keys, subscriptions or bindings changed) */
+  routesReused?: boolean;
   warnings: readonly string[];
   lastRejection: { version: number; reason: string; at: string } | undefined;
   /** in cluster mode, what each worker applied */

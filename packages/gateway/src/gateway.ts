@@ -11,10 +11,10 @@ import { pipelinePolicies } from './policies/index.js';
 import { MemoryCounterStore } from './counters/memory.js';
 import { RedisCounterStore } from './counters/redis.js';
 import type { CounterStore } from './counters/types.js';
-import { compileSnapshotSteps, type CompiledSnapshot } from './compile.js';
-import { verifySnapshotSteps, SnapshotRefusedError } from './snapshot.js';
+import { canRebind, compileSnapshotSteps, rebindSnapshotSteps, type CompiledSnapshot } from './compile.js';
+import { verifySnapshotReusing, SnapshotRefusedError } from './snapshot.js';
 import { runInSlices, type LoadSteps } from './load-slices.js';
-import { parseSnapshotText } from './snapshot-text.js';
+import { parseSnapshotText, type SnapshotTextDigests } from './snapshot-text.js';
 import { RequestPath } from './request-path.js';
 import { KEEP_ALIVE_TIMEOUT_MS } from './answer-writer.js';
 import { validatorCache } from './policies/request-validation.js';
@@ -150,17 +150,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   /** parses, verifies and compiles one snapshot; requests go on being served from the applied one until the swap */
   function* loadSteps(input: GatewaySnapshot | Record<string, unknown> | string): LoadSteps<CompiledSnapshot | undefined> {
     let raw: unknown = input;
+    const digests: SnapshotTextDigests = {};
     if (typeof input === 'string') {
       try {
-        raw = yield* parseSnapshotText(input);
+        raw = yield* parseSnapshotText(input, undefined, digests);
       } catch (err) {
         throw new SnapshotRefusedError(`snapshot is not JSON: ${err instanceof Error ? err.message : String(err)}`, 0);
       }
     }
-    const snapshot = yield* verifySnapshotSteps(raw);
+    const previous = applied;
+    // routes whose text is the applied snapshot's are not checked, hashed or compiled again
+    const verified = yield* verifySnapshotReusing(raw, { routesDigest: digests.routes, previous: previous?.verifiedRoutes });
+    const snapshot = verified.snapshot;
     if (snapshot.environment !== options.environment) throw new SnapshotRefusedError(`snapshot is for environment ${snapshot.environment}, this gateway serves ${options.environment}`, snapshot.version);
-    if (applied !== undefined && applied.version === snapshot.version && applied.hash === snapshot.hash) return undefined;
-    return yield* compileSnapshotSteps(snapshot, { policies, counters, upstreams, metrics, redact: options.redact ?? [] });
+    if (previous !== undefined && previous.version === snapshot.version && previous.hash === snapshot.hash) return undefined;
+    const compiled = canRebind(previous, snapshot, verified.routesReused)
+      ? yield* rebindSnapshotSteps(previous, snapshot)
+      : yield* compileSnapshotSteps(snapshot, { policies, counters, upstreams, metrics, redact: options.redact ?? [] });
+    compiled.verifiedRoutes = verified.routes;
+    return compiled;
   }
 
   async function load(input: GatewaySnapshot | Record<string, unknown> | string): Promise<void> {
@@ -195,6 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       routes: applied?.routes.length,
       appliedAt: applied?.compiledAt,
       compileMs: applied === undefined ? undefined : Math.round(applied.compileMs * 10) / 10,
+      ...(applied !== undefined && { routesReused: applied.routesReused }),
       warnings: applied?.warnings ?? [],
       lastRejection,
     };

@@ -1,6 +1,7 @@
 // Parsing a snapshot's JSON text as steps of a load: a scanner finds the top-level members and the entries of the
 // large collections (routes, consumers, keys), and each entry is JSON.parse'd on its own, yielding in between, so no
 // single parse holds the event loop for a whole 30 MB document. The result is exactly JSON.parse's.
+import { createHash } from 'node:crypto';
 import { SNAPSHOT_COLLECTIONS } from '@apigov/model';
 import type { LoadSteps } from './load-slices.js';
 
@@ -27,19 +28,32 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
-/** Parses `text` as JSON.parse does (same value, same SyntaxError), in steps for a large text. */
-export function* parseSnapshotText(text: string, slicedFrom = SLICED_PARSE_FROM_CHARS): LoadSteps<unknown> {
+/** What the parse saw of the text besides its value. */
+export interface SnapshotTextDigests {
+  /**
+   * sha256 of the routes' entries as written (each length-prefixed): equal digests mean equal routes, so a load can
+   * reuse what it verified and compiled from them before. Only for a text parsed in pieces.
+   */
+  routes?: string;
+}
+
+/**
+ * Parses `text` as JSON.parse does (same value, same SyntaxError), in steps for a large text; `digests` (when given)
+ * receives what SnapshotTextDigests describes.
+ */
+export function* parseSnapshotText(text: string, slicedFrom = SLICED_PARSE_FROM_CHARS, digests?: SnapshotTextDigests): LoadSteps<unknown> {
   if (text.length < slicedFrom) return JSON.parse(text) as unknown;
   try {
-    return yield* parseInPieces(text);
+    return yield* parseInPieces(text, digests);
   } catch (err) {
     if (!(err instanceof Unexpected) && !(err instanceof SyntaxError)) throw err;
+    if (digests !== undefined) delete digests.routes; // nothing vouches for a digest of a text read in one go
     // not the shape the scanner knows, or not JSON: the whole text at once says which (and throws if it is invalid)
     return JSON.parse(text) as unknown;
   }
 }
 
-function* parseInPieces(text: string): LoadSteps<unknown> {
+function* parseInPieces(text: string, digests: SnapshotTextDigests | undefined): LoadSteps<unknown> {
   const s = new Scanner(text);
   s.skipSpace();
   s.expect(OPEN_BRACE);
@@ -60,6 +74,7 @@ function* parseInPieces(text: string): LoadSteps<unknown> {
         const array = open === OPEN_BRACKET;
         const items: unknown[] = [];
         const entries: Array<[string, unknown]> = [];
+        const digest = key === 'routes' && array && digests !== undefined ? createHash('sha256') : undefined;
         s.skipSpace();
         if (s.peek() === (array ? CLOSE_BRACKET : CLOSE_BRACE)) s.pos++;
         else {
@@ -74,7 +89,9 @@ function* parseInPieces(text: string): LoadSteps<unknown> {
             }
             const start = s.pos;
             s.skipValue();
-            const value: unknown = JSON.parse(text.slice(start, s.pos));
+            const piece = text.slice(start, s.pos);
+            const value: unknown = JSON.parse(piece);
+            if (digest !== undefined) digest.update(`${piece.length}:`).update(piece);
             if (array) items.push(value);
             else entries.push([entryKey, value]);
             parsedChars += s.pos - start;
@@ -93,6 +110,7 @@ function* parseInPieces(text: string): LoadSteps<unknown> {
         }
         // fromEntries defines own properties as JSON.parse does: the last duplicate wins, __proto__ stays a key
         members.push([key, array ? items : Object.fromEntries(entries)]);
+        if (digest !== undefined) digests!.routes = digest.digest('hex');
       } else {
         const start = s.pos;
         s.skipValue();

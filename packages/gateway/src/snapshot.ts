@@ -1,8 +1,8 @@
 // Accepting a snapshot: schema validation with model's `gatewaySnapshot` (its large collections entry by entry,
 // as steps a load runs between requests) and the content-hash check.
 // The hash is sha256 (hex) of canonicalJson of the snapshot as received, without version, hash and generatedAt.
-import { createHash, type Hash } from 'node:crypto';
-import { canonicalJson, gatewaySnapshot, snapshotFrame, snapshotRecordEntries, snapshotRoute, SNAPSHOT_COLLECTIONS, type GatewaySnapshot } from '@apigov/model';
+import { createHash } from 'node:crypto';
+import { canonicalJson, gatewaySnapshot, snapshotFrame, snapshotRecordEntries, snapshotRoute, SNAPSHOT_COLLECTIONS, type GatewaySnapshot, type SnapshotRoute } from '@apigov/model';
 import { runToEnd, type LoadSteps } from './load-slices.js';
 
 /** Why a snapshot was refused; reported to the control plane and shown at /snapshot. */
@@ -29,10 +29,22 @@ const UNHASHED = new Set(['version', 'hash', 'generatedAt']);
 /** a large collection's entries are hashed this many at a time between yields */
 const HASH_ENTRIES_PER_STEP = 256;
 
-/** computeSnapshotHash as steps: yields inside the top-level arrays and records (routes, keys, consumers). */
-export function* snapshotHashSteps(snapshot: Record<string, unknown>): LoadSteps<string> {
+/** the canonical JSON of a snapshot's routes array, kept to hash the next snapshot with the same routes */
+export interface CanonicalRoutes {
+  text?: string;
+}
+
+/** a kept canonical text is hashed this many characters at a time between yields */
+const HASH_CHARS_PER_STEP = 1 << 20;
+
+/**
+ * computeSnapshotHash as steps: yields inside the top-level arrays and records (routes, keys, consumers). `routes`:
+ * `reuse` is the canonical JSON of routes known equal to this snapshot's (hashed instead of them); `capture`
+ * receives the canonical JSON of this snapshot's routes.
+ */
+export function* snapshotHashSteps(snapshot: Record<string, unknown>, routes: { reuse?: string; capture?: CanonicalRoutes } = {}): LoadSteps<string> {
   const hash = createHash('sha256');
-  const w = new CanonicalWriter(hash);
+  const w = new CanonicalWriter((s) => hash.update(s));
   w.out('{');
   let first = true;
   for (const key of Object.keys(snapshot).sort()) {
@@ -40,13 +52,34 @@ export function* snapshotHashSteps(snapshot: Record<string, unknown>): LoadSteps
     if (UNHASHED.has(key) || v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
     w.out(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
     first = false;
-    if (Array.isArray(v)) {
-      w.out('[');
+    if (key === 'routes' && routes.reuse !== undefined) {
+      const text = routes.reuse;
+      for (let i = 0; i < text.length; i += HASH_CHARS_PER_STEP) {
+        w.out(text.slice(i, i + HASH_CHARS_PER_STEP));
+        yield;
+      }
+    } else if (Array.isArray(v)) {
+      // the routes' canonical text, when asked for, is kept while it is hashed
+      let captured = '';
+      const capture = key === 'routes' ? routes.capture : undefined;
+      let a = w;
+      if (capture !== undefined) {
+        w.flush();
+        a = new CanonicalWriter((s) => {
+          hash.update(s);
+          captured += s;
+        });
+      }
+      a.out('[');
       for (let i = 0; i < v.length; i++) {
-        w.item(v[i], i === 0);
+        a.item(v[i], i === 0);
         if (i % HASH_ENTRIES_PER_STEP === HASH_ENTRIES_PER_STEP - 1) yield;
       }
-      w.out(']');
+      a.out(']');
+      if (capture !== undefined) {
+        a.flush();
+        capture.text = captured;
+      }
     } else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
       const o = v as Record<string, unknown>;
       w.out('{');
@@ -70,10 +103,10 @@ export function* snapshotHashSteps(snapshot: Record<string, unknown>): LoadSteps
  * (a Date, a class instance) goes through canonicalJson itself.
  */
 class CanonicalWriter {
-  /** text not hashed yet: appended to (V8 joins it lazily), handed to the hash every 64 K characters */
+  /** text not handed on yet: appended to (V8 joins it lazily), handed to the sink every 64 K characters */
   private pending = '';
 
-  constructor(private readonly hash: Hash) {}
+  constructor(private readonly sink: (text: string) => void) {}
 
   out(s: string): void {
     this.pending += s;
@@ -81,7 +114,7 @@ class CanonicalWriter {
   }
 
   flush(): void {
-    if (this.pending !== '') this.hash.update(this.pending);
+    if (this.pending !== '') this.sink(this.pending);
     this.pending = '';
   }
 
@@ -158,6 +191,31 @@ export function verifySnapshot(raw: unknown): GatewaySnapshot {
  * schemas for them, then the content hash, yielding in between. Every issue is counted; the first is reported.
  */
 export function* verifySnapshotSteps(raw: unknown): LoadSteps<GatewaySnapshot> {
+  return (yield* verifySnapshotReusing(raw, {})).snapshot;
+}
+
+/** Routes a load verified before, with the digest of their text (snapshot-text.ts) and their canonical JSON. */
+export interface VerifiedRoutes {
+  readonly digest: string;
+  readonly routes: SnapshotRoute[];
+  readonly canonical: string;
+}
+
+export interface VerifiedSnapshot {
+  snapshot: GatewaySnapshot;
+  /** this snapshot's routes as VerifiedRoutes, when its text gave their digest */
+  routes: VerifiedRoutes | undefined;
+  /** whether `previous` routes were taken instead of checking this snapshot's again */
+  routesReused: boolean;
+}
+
+/**
+ * verifySnapshotSteps for a snapshot whose routes' text has digest `routesDigest`: when that is `previous`'s, its
+ * routes (checked before, and the same text) are taken as they are and their canonical JSON is hashed again instead
+ * of being rebuilt; everything else is checked as always. The result carries this snapshot's VerifiedRoutes.
+ */
+export function* verifySnapshotReusing(raw: unknown, options: { routesDigest?: string; previous?: VerifiedRoutes }): LoadSteps<VerifiedSnapshot> {
+  const reuse = options.routesDigest !== undefined && options.previous !== undefined && options.previous.digest === options.routesDigest ? options.previous : undefined;
   const version = versionOf(raw);
   if (!isRecord(raw)) {
     const whole = gatewaySnapshot.safeParse(raw);
@@ -176,6 +234,10 @@ export function* verifySnapshotSteps(raw: unknown): LoadSteps<GatewaySnapshot> {
       // missing or of the wrong type: the whole member's schema says what it should be
       const whole = gatewaySnapshot.shape[name].safeParse(value);
       if (!whole.success) for (const i of whole.error.issues) issues.push({ path: [name, ...i.path], message: i.message });
+      continue;
+    }
+    if (name === 'routes' && reuse !== undefined) {
+      out.routes = reuse.routes;
       continue;
     }
     if (name === 'routes') {
@@ -205,7 +267,12 @@ export function* verifySnapshotSteps(raw: unknown): LoadSteps<GatewaySnapshot> {
     out[name] = Object.fromEntries(entries);
   }
   if (issues.length > 0) throw refusal(issues, version);
-  const expected = yield* snapshotHashSteps(raw);
+  const capture: CanonicalRoutes = {};
+  const expected = yield* snapshotHashSteps(raw, reuse !== undefined ? { reuse: reuse.canonical } : options.routesDigest !== undefined ? { capture } : {});
   if (expected !== out.hash) throw new SnapshotRefusedError(`snapshot hash mismatch: content hashes to ${expected}, the snapshot says ${String(out.hash)}`, version);
-  return out as unknown as GatewaySnapshot;
+  const snapshot = out as unknown as GatewaySnapshot;
+  let routes: VerifiedRoutes | undefined;
+  if (reuse !== undefined) routes = reuse;
+  else if (options.routesDigest !== undefined && capture.text !== undefined) routes = { digest: options.routesDigest, routes: snapshot.routes, canonical: capture.text };
+  return { snapshot, routes, routesReused: reuse !== undefined };
 }

@@ -226,6 +226,59 @@ describe('large snapshots load between requests', () => {
   });
 });
 
+describe('a snapshot that changes only keys and subscriptions', () => {
+  const key = (i: number): string => `agk_test_key_${i}_0123456789abcdef0123456789abcdef`;
+  const digest = (k: string): string => createHash('sha256').update(k).digest('hex');
+  const policies = { apiKeyAuth: { header: 'x-api-key' }, subscription: { required: true } };
+
+  /** 2,000 routes behind key auth and subscriptions; applications app-0..app-9 hold keys 0..9, app-i subscribed as `subscribed` says */
+  async function keyedSnapshot(version: number, parts: { keys: number[]; subscribed: number[]; upstreamOf?: (i: number) => string; plans?: GatewaySnapshot['plans'] }): Promise<string> {
+    const routes = [await paymentsRoute(service.url, { policies })];
+    for (let i = 0; i < 2000; i++) routes.push(await paymentsRoute(parts.upstreamOf?.(i) ?? service.url, { id: `copy-${i}/v1`, policies }));
+    const apiKeys: GatewaySnapshot['apiKeys'] = {};
+    for (const i of parts.keys) apiKeys[digest(key(i))] = { credential: `cred-${i}`, application: `app-${i}` };
+    const consumers: GatewaySnapshot['consumers'] = {};
+    for (let i = 0; i < 10; i++) consumers[`app-${i}`] = { application: `app-${i}`, team: 'orders', subscriptions: parts.subscribed.includes(i) ? { 'payments/v1': { plan: 'free' } } : {} };
+    return JSON.stringify(buildSnapshot({ version, routes, apiKeys, consumers, plans: parts.plans ?? { free: { rateLimit: { perMinute: 1000 } } } }));
+  }
+
+  it('keeps its compiled routes and swaps in the new keys and subscriptions; a route or plan change compiles them again', async () => {
+    const gw = await startGateway({ environment: 'dev', port: 0, adminPort: null, accessLog: 'off', snapshot: await snapshotV(1) });
+    const call = (i: number): Promise<number> => status(`${gw.url}/payments/v1/payments?limit=1`, { 'x-api-key': key(i) });
+    await gw.applySnapshot(await keyedSnapshot(2, { keys: [0, 1, 2], subscribed: [0, 1] }));
+    expect(gw.status()).toMatchObject({ version: 2, routes: 2001, routesReused: false });
+    expect([await call(0), await call(1), await call(2), await call(3)]).toEqual([200, 200, 403, 401]);
+    const fullCompileMs = gw.status().compileMs!;
+
+    // key 1 revoked, key 3 created, app-2 subscribed: the same routes, text for text
+    await gw.applySnapshot(await keyedSnapshot(3, { keys: [0, 2, 3], subscribed: [0, 1, 2] }));
+    expect(gw.status()).toMatchObject({ version: 3, routes: 2001, routesReused: true });
+    expect(gw.status().compileMs!).toBeLessThan(fullCompileMs);
+    expect([await call(0), await call(1), await call(2), await call(3)]).toEqual([200, 401, 200, 403]);
+
+    // one route's upstream moves: everything is compiled again, and served from the new snapshot
+    await gw.applySnapshot(await keyedSnapshot(4, { keys: [0, 2, 3], subscribed: [0, 1, 2], upstreamOf: (i) => (i === 7 ? 'http://127.0.0.1:9/' : service.url) }));
+    expect(gw.status()).toMatchObject({ version: 4, routesReused: false });
+    expect(await call(0)).toBe(200);
+    // plans change the limits compiled into the routes: compiled again too
+    // (counters outlive snapshots: a fresh application shows the new limit)
+    await gw.applySnapshot(await keyedSnapshot(5, { keys: [0, 2, 3, 5], subscribed: [0, 1, 2, 5], upstreamOf: (i) => (i === 7 ? 'http://127.0.0.1:9/' : service.url), plans: { free: { rateLimit: { perMinute: 1 } } } }));
+    expect(gw.status()).toMatchObject({ version: 5, routesReused: false });
+    expect([await call(5), await call(5)]).toEqual([200, 429]);
+    // and the next key-only change reuses these routes, limits included
+    await gw.applySnapshot(await keyedSnapshot(6, { keys: [0, 4], subscribed: [0, 4], upstreamOf: (i) => (i === 7 ? 'http://127.0.0.1:9/' : service.url), plans: { free: { rateLimit: { perMinute: 1 } } } }));
+    expect(gw.status()).toMatchObject({ version: 6, routesReused: true });
+    expect([await call(4), await call(4), await call(2)]).toEqual([200, 429, 401]);
+    // the same routes do not excuse the rest from the hash: a key slipped in after hashing is refused
+    const forged = JSON.parse(await keyedSnapshot(7, { keys: [0, 4], subscribed: [0, 4], upstreamOf: (i) => (i === 7 ? 'http://127.0.0.1:9/' : service.url), plans: { free: { rateLimit: { perMinute: 1 } } } })) as GatewaySnapshot;
+    forged.apiKeys[digest(key(9))] = { credential: 'cred-9', application: 'app-0' };
+    await expect(gw.applySnapshot(JSON.stringify(forged))).rejects.toThrow(/^snapshot hash mismatch/);
+    expect(gw.status()).toMatchObject({ version: 6 });
+    expect(await call(9)).toBe(401);
+    await gw.close();
+  });
+});
+
 describe('access log', () => {
   it('writes one JSON line per request with credentials redacted', async () => {
     const file = join(dir, 'access.log');
