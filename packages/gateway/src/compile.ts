@@ -241,20 +241,22 @@ function* compileSnapshotRoutes(snapshot: GatewaySnapshot, deps: CompileDeps): L
     delete r.lookup;
     warnings.push(`router lookups are not compiled (${err instanceof Error ? err.message : String(err)}); the tree walk serves them`);
   }
+  return withAuthTables(snapshot, { router, prefixes, routes, routeWarnings: warnings, plansKey: canonicalJson(snapshot.plans), routesReused: false }, clock);
+}
+
+type CompiledRoutes = Pick<CompiledSnapshot, 'router' | 'prefixes' | 'routes' | 'routeWarnings' | 'plansKey' | 'routesReused'>;
+
+/** the compiled snapshot: `routes` served with `snapshot`'s auth tables (built already by prepareAuthTables) */
+function withAuthTables(snapshot: GatewaySnapshot, routes: CompiledRoutes, clock: BusyClock): CompiledSnapshot {
   const tableProblems: string[] = [];
   const auth = authTables(snapshot, (m) => tableProblems.push(m));
   return {
+    ...routes,
     snapshot,
     auth,
     version: snapshot.version,
     hash: snapshot.hash,
-    router,
-    prefixes,
-    routes,
-    warnings: [...snapshot.warnings, ...warnings, ...tableProblems],
-    routeWarnings: warnings,
-    plansKey: canonicalJson(snapshot.plans),
-    routesReused: false,
+    warnings: [...snapshot.warnings, ...routes.routeWarnings, ...tableProblems],
     compiledAt: new Date().toISOString(),
     compileMs: clock.ms,
   };
@@ -273,21 +275,6 @@ export function canRebind(previous: CompiledSnapshot | undefined, snapshot: Gate
 export function* rebindSnapshotSteps(previous: CompiledSnapshot, snapshot: GatewaySnapshot): LoadSteps<CompiledSnapshot> {
   const clock = new BusyClock();
   yield* clock.around(prepareAuthTables(snapshot));
-  const tableProblems: string[] = [];
-  const auth = authTables(snapshot, (m) => tableProblems.push(m));
-  return {
-    snapshot,
-    auth,
-    version: snapshot.version,
-    hash: snapshot.hash,
-    router: previous.router,
-    prefixes: previous.prefixes,
-    routes: previous.routes,
-    warnings: [...snapshot.warnings, ...previous.routeWarnings, ...tableProblems],
-    routeWarnings: previous.routeWarnings,
-    plansKey: previous.plansKey,
-    routesReused: true,
-    compiledAt: new Date().toISOString(),
-    compileMs: clock.ms,
-  };
+  const { router, prefixes, routes, routeWarnings, plansKey } = previous;
+  return withAuthTables(snapshot, { router, prefixes, routes, routeWarnings, plansKey, routesReused: true }, clock);
 }
