@@ -160,6 +160,24 @@ for (const backend of ['pglite', 'postgres'] as Backend[]) {
       expect(ok.stdout).toMatch(/verified/);
     });
 
+    it('an anchor kept outside finds the newest events deleted, which the chain alone cannot', async ({ skip: skipTest }) => {
+      if (skip) skipTest();
+      const first = await run('pooja', 'audit', 'verify');
+      expect(first.code, first.stderr).toBe(0);
+      const anchor = /^anchor: (\d+:[0-9a-f]{64})$/m.exec(first.stdout)![1]!;
+      const seq = Number(anchor.split(':')[0]);
+      // someone with database access removes the last two events
+      await h.sql('DELETE FROM audit_events WHERE seq > $1', [seq - 2]);
+      const alone = await run('pooja', 'audit', 'verify');
+      expect(alone.code).toBe(0);
+      expect(alone.stdout).toContain(`audit chain verified: ${seq - 2} events`);
+      const anchored = await run('pooja', 'audit', 'verify', '--anchor', anchor);
+      expect(anchored.code).toBe(1);
+      expect(anchored.stdout).toBe(`audit chain BROKEN at seq ${seq - 1}: the chain ends at seq ${seq - 2}, before the anchored seq ${seq} (events deleted from its end)\n`);
+      const bad = await run('pooja', 'audit', 'verify', '--anchor', 'latest');
+      expect(bad.code).toBe(2);
+    });
+
     it('after one audit row is altered, audit verify fails and names that row', async ({ skip: skipTest }) => {
       if (skip) skipTest();
       const rows = await h.sql(`SELECT seq FROM audit_events WHERE action = 'publish' ORDER BY seq LIMIT 1`);

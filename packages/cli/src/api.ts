@@ -205,9 +205,9 @@ export async function auditEvents(cp: ControlPlaneClient, query: AuditQuery): Pr
   return body.items ?? [];
 }
 
-/** `GET /v1/audit/verify` */
-export async function verifyAudit(cp: ControlPlaneClient): Promise<AuditVerification> {
-  return (await cp.request('GET', '/v1/audit/verify')).body as AuditVerification;
+/** `GET /v1/audit/verify[?anchor=SEQ:HASH]` */
+export async function verifyAudit(cp: ControlPlaneClient, anchor?: string): Promise<AuditVerification> {
+  return (await cp.request('GET', '/v1/audit/verify', anchor === undefined ? {} : { query: { anchor } })).body as AuditVerification;
 }
 
 /** `DELETE /v1/{kind}/{name}` */

@@ -354,4 +354,15 @@ describe('audit', () => {
     expect(r.stdout).toBe('audit chain BROKEN at seq 5: hash mismatch\n');
     expect(only().path).toBe('/v1/audit/verify');
   });
+
+  it('audit verify --anchor passes the anchor; a malformed one is a usage error and sends nothing', async () => {
+    const anchor = `5:${'ab'.repeat(32)}`;
+    const r = await run(['audit', 'verify', '--anchor', anchor], env);
+    expect(r.code).toBe(1);
+    expect(only().query).toEqual({ anchor });
+    const bad = await run(['audit', 'verify', '--anchor', '5:nothex'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/must be SEQ:HASH/);
+    expect(peer.requests).toHaveLength(1); // only the first run's
+  });
 });

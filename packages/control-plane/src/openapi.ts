@@ -64,7 +64,7 @@ export function operationsTable(): Record<string, Operation> {
     'GET /v1/apis/{name}/health': { summary: 'Per environment: gateways in sync, error rate and latency of the last 5 minutes', tags: ['observability'], ok: { status: 200 } },
     'GET /v1/apis/{name}/errors': { summary: 'Recent failed requests (redacted samples)', tags: ['observability'], query: ['environment', 'limit'], ok: { status: 200 } },
     'GET /v1/apis/{name}/logs': { summary: 'Recent requests (redacted samples)', tags: ['observability'], query: ['environment', 'limit'], ok: { status: 200 } },
-    'GET /v1/audit/verify': { summary: 'Verify the audit hash chain', tags: ['audit'], ok: { status: 200 } },
+    'GET /v1/audit/verify': { summary: 'Verify the audit hash chain (anchor=SEQ:HASH: it must still hold that event)', tags: ['audit'], query: ['anchor'], ok: { status: 200 } },
   };
   for (const kind of KINDS) {
     const base = `/v1/${KIND_PLURALS[kind]}`;

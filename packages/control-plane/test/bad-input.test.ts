@@ -156,6 +156,7 @@ const cases: Case[] = [
   },
   { name: 'lifecycle skip: retire a draft', send: () => call('POST', '/v1/apis/vault/versions/v1/retire', { token: tokens.alex, body: {} }), status: 409, code: 'APIGOV_ERR_LIFECYCLE_TRANSITION' },
   { name: 'deprecate without a sunset', send: () => call('POST', '/v1/apis/payments/versions/v1/deprecate', { token: tokens.alex, body: {} }), status: 422, code: 'APIGOV_ERR_INPUT_INVALID', path: /^sunset$/ },
+  { name: 'audit anchor that is not SEQ:HASH', send: () => call('GET', '/v1/audit/verify?anchor=12:not-a-hash', { token: ADMIN }), status: 422, code: 'APIGOV_ERR_INPUT_INVALID', path: /^anchor$/, detail: /SEQ:HASH/ },
   { name: 'deprecate with a bad date', send: () => call('POST', '/v1/apis/payments/versions/v1/deprecate', { token: tokens.alex, body: { environment: 'dev', sunset: '2027-02-31' } }), status: 422, code: 'APIGOV_ERR_INPUT_INVALID' },
 ];
 

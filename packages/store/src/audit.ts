@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '@apigov/model';
 import type { Queryable, Row } from './db.js';
 import { LOCK_CLASS, lockKey } from './migrations.js';
-import type { AuditEvent, AuditInput, AuditVerification } from './types.js';
+import type { AuditAnchor, AuditEvent, AuditInput, AuditVerification } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const VERIFY_PAGE = 1000;
@@ -152,8 +152,11 @@ export async function listAudit(q: Queryable, options: AuditFilter): Promise<Aud
   return rows.map(toEvent);
 }
 
-/** Walks the whole chain in seq order, a page at a time, and names the first event that does not hold. */
-export async function verifyAudit(q: Queryable): Promise<AuditVerification> {
+/**
+ * Walks the whole chain in seq order, a page at a time, and names the first event that does not hold; with an
+ * anchor, the event at its seq must carry its hash, and the chain must reach it.
+ */
+export async function verifyAudit(q: Queryable, anchor?: AuditAnchor): Promise<AuditVerification> {
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let count = 0;
@@ -171,10 +174,18 @@ export async function verifyAudit(q: Queryable): Promise<AuditVerification> {
       if (auditHash(e.prevHash, e) !== e.hash) {
         return { ok: false, count, seq: e.seq, reason: `hash mismatch at seq ${e.seq} (event altered)` };
       }
+      if (anchor !== undefined && e.seq === anchor.seq && e.hash !== anchor.hash) {
+        return { ok: false, count, seq: e.seq, reason: `seq ${e.seq} is not the anchored event (its hash differs: history rewritten)` };
+      }
       prevHash = e.hash;
       expectedSeq = e.seq + 1;
       count++;
     }
-    if (rows.length < VERIFY_PAGE) return { ok: true, count, lastHash: prevHash };
+    if (rows.length < VERIFY_PAGE) {
+      if (anchor !== undefined && expectedSeq <= anchor.seq) {
+        return { ok: false, count, seq: expectedSeq, reason: `the chain ends at seq ${expectedSeq - 1}, before the anchored seq ${anchor.seq} (events deleted from its end)` };
+      }
+      return { ok: true, count, lastHash: prevHash };
+    }
   }
 }

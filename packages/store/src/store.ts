@@ -15,6 +15,7 @@ import type {
   AuditEvent,
   AuditInput,
   AuditVerification,
+  AuditAnchor,
   IdempotentResponse,
   ListOptions,
   OpenStoreOptions,
@@ -379,8 +380,8 @@ export class SqlStore implements Store {
     return listAudit(this.outside('listAudit'), options);
   }
 
-  verifyAudit(): Promise<AuditVerification> {
-    return verifyAudit(this.outside('verifyAudit'));
+  verifyAudit(anchor?: AuditAnchor): Promise<AuditVerification> {
+    return verifyAudit(this.outside('verifyAudit'), anchor);
   }
 
   getSnapshot(environment: string): Promise<SnapshotRecord | null> {

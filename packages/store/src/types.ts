@@ -30,6 +30,16 @@ export interface AuditEvent extends AuditInput {
   hash: string; // hex sha256(prevHash ‖ canonicalJson({seq, at, actor, action, kind, name, before, after, requestId}))
 }
 
+/**
+ * An event of the chain recorded outside the store (seq and hash, as `audit verify` prints them): a later
+ * verification with it proves the chain still holds that event, unchanged, so events cannot be cut from the end
+ * or history rewritten up to it without notice.
+ */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
+
 export type AuditVerification =
   | { ok: true; count: number; lastHash: string }
   | { ok: false; count: number; seq: number; reason: string };
@@ -131,7 +141,8 @@ export interface Store extends GatewayStateStore {
   getIdempotent(key: string, actor: string): Promise<IdempotentResponse | null>;
   /** Newest first when `beforeSeq` given or by default; filters are exact matches. */
   listAudit(options: { limit: number; beforeSeq?: number; actor?: string; kind?: string; name?: string; action?: string }): Promise<AuditEvent[]>;
-  verifyAudit(): Promise<AuditVerification>;
+  /** checks the hash chain from its start; with `anchor`, also that it still holds that event unchanged */
+  verifyAudit(anchor?: AuditAnchor): Promise<AuditVerification>;
   close(): Promise<void>;
 }
 

@@ -371,6 +371,23 @@ export function storeConformance(factory: StoreFactory): void {
         expect((await store.verifyAudit()).ok).toBe(true);
       });
 
+      it('with an anchor kept outside, also finds events cut from the end and a rewritten history', async () => {
+        const anchor = { seq: 8, hash: events[7].hash };
+        expect(await store.verifyAudit(anchor)).toEqual({ ok: true, count: 8, lastHash: events[7].hash });
+        expect(await store.verifyAudit({ seq: 5, hash: events[4].hash })).toMatchObject({ ok: true, count: 8 });
+        expect(await store.verifyAudit({ seq: 5, hash: 'f'.repeat(64) })).toEqual({ ok: false, count: 4, seq: 5, reason: 'seq 5 is not the anchored event (its hash differs: history rewritten)' });
+        expect(await store.verifyAudit({ seq: 9, hash: 'f'.repeat(64) })).toEqual({ ok: false, count: 8, seq: 9, reason: 'the chain ends at seq 8, before the anchored seq 9 (events deleted from its end)' });
+        // the newest events deleted: the chain alone still holds, the anchor does not
+        const deleted = await rawQuery(store, 'SELECT * FROM audit_events WHERE seq >= 7 ORDER BY seq');
+        await rawQuery(store, 'DELETE FROM audit_events WHERE seq >= 7');
+        expect(await store.verifyAudit()).toEqual({ ok: true, count: 6, lastHash: events[5].hash });
+        expect(await store.verifyAudit(anchor)).toEqual({ ok: false, count: 6, seq: 7, reason: 'the chain ends at seq 6, before the anchored seq 8 (events deleted from its end)' });
+        for (const r of deleted) {
+          await rawQuery(store, 'INSERT INTO audit_events (seq, at, actor, action, kind, name, before, after, request_id, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', [r.seq, r.at, r.actor, r.action, r.kind, r.name, r.before, r.after, r.request_id, r.prev_hash, r.hash]);
+        }
+        expect(await store.verifyAudit(anchor)).toMatchObject({ ok: true, count: 8 });
+      });
+
       it('a rewritten hash breaks the link to the next event', async () => {
         const fake = '1'.repeat(64);
         // the attacker alters seq 5 and recomputes its hash, but cannot fix seq 6 without rewriting the rest

@@ -1,10 +1,20 @@
 // `apigov audit` and `apigov audit verify`: the audit trail, newest first (GET /v1/audit), and a check
-// of its hash chain (GET /v1/audit/verify).
-import type { Command } from 'commander';
+// of its hash chain (GET /v1/audit/verify), optionally against an anchor kept outside apigov.
+import { InvalidArgumentError, type Command } from 'commander';
 import { auditEvents, verifyAudit } from '../api.js';
 import { kindOption, outputOption, positiveInt, type OutputOptions } from '../options.js';
 import { emit, renderTable } from '../output.js';
 import type { Session } from '../session.js';
+
+interface VerifyOptions extends OutputOptions {
+  anchor?: string;
+}
+
+/** `SEQ:HASH` as verify prints it */
+function anchorOption(value: string): string {
+  if (!/^[1-9]\d{0,15}:[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError('must be SEQ:HASH, as `apigov audit verify` prints it.');
+  return value;
+}
 
 interface AuditOptions extends OutputOptions {
   limit?: number;
@@ -43,14 +53,17 @@ export function registerAuditCommands(program: Command, session: Session): void 
 
   audit
     .command('verify')
-    .description("check the audit trail's hash chain; exit 1 if it is broken")
+    .description("check the audit trail's hash chain; exit 1 if it is broken. Keep the anchor it prints outside apigov (a ticket, a Git commit, write-once storage) and pass it later: events cut from the end or history rewritten up to it are then found too")
+    .option('--anchor <seq:hash>', 'an anchor an earlier verify printed: the chain must still hold that event unchanged', anchorOption)
     .addOption(outputOption())
     .action(
-      session.action(async (opts: OutputOptions) => {
-        const result = await verifyAudit(await session.client());
-        emit(opts.output, result, () =>
-          result.ok ? `audit chain verified: ${result.count} events\n` : `audit chain BROKEN at seq ${result.seq}: ${result.reason}\n`,
-        );
+      session.action(async (opts: VerifyOptions) => {
+        const result = await verifyAudit(await session.client(), opts.anchor);
+        emit(opts.output, result, () => {
+          if (!result.ok) return `audit chain BROKEN at seq ${result.seq}: ${result.reason}\n`;
+          const anchored = opts.anchor === undefined ? '' : `, including the anchored seq ${opts.anchor.split(':')[0]}`;
+          return `audit chain verified: ${result.count} events${anchored}\n${result.count === 0 ? '' : `anchor: ${result.count}:${result.lastHash}\n`}`;
+        });
         return result.ok ? 0 : 1;
       }),
     );

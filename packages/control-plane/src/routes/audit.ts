@@ -1,6 +1,8 @@
-// The audit log over REST: newest-first listing with filters, and verification of the hash chain.
+// The audit log over REST: newest-first listing with filters, and verification of the hash chain (optionally
+// against an anchor kept outside apigov).
 import type { FastifyInstance } from 'fastify';
 import { ApigovError } from '@apigov/model';
+import type { AuditAnchor } from '@apigov/store';
 import { pageLimit, query, type Deps } from '../http.js';
 import { assertAdmin } from '../rbac.js';
 
@@ -19,6 +21,14 @@ export function registerAuditRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get('/v1/audit/verify', async (request) => {
     assertAdmin(request.principal, 'verify the audit log');
-    return deps.store.verifyAudit();
+    const raw = query(request).anchor;
+    return deps.store.verifyAudit(raw === undefined ? undefined : parseAnchor(raw));
   });
+}
+
+/** `SEQ:HASH`, as `apigov audit verify` prints the chain's head */
+function parseAnchor(raw: string): AuditAnchor {
+  const m = /^([1-9]\d{0,15}):([0-9a-f]{64})$/.exec(raw);
+  if (m === null) throw new ApigovError('APIGOV_ERR_INPUT_INVALID', 'anchor must be SEQ:HASH (a sequence number and a 64-character sha256 hex hash)', { errors: [{ path: 'anchor', message: 'must be SEQ:HASH' }] });
+  return { seq: Number(m[1]), hash: m[2]! };
 }
