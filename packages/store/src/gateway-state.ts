@@ -3,7 +3,7 @@
 import type { Db, Queryable, Row } from './db.js';
 import { ISO_MS } from './audit.js';
 import { LOCK_CLASS, lockKey } from './migrations.js';
-import type { ErrorSampleRecord, GatewayStatusRecord, SnapshotRecord, UsageRecord } from './types.js';
+import type { ErrorSampleRecord, GatewayStatusRecord, SnapshotHead, SnapshotRecord, UsageRecord } from './types.js';
 
 export const GATEWAY_STATE_MIGRATION = `
 CREATE TABLE gateway_snapshots (
@@ -74,11 +74,17 @@ export async function getSnapshot(q: Queryable, environment: string): Promise<Sn
   return rows.length === 0 ? null : toSnapshot(rows[0]);
 }
 
-export async function putSnapshot(db: Db, environment: string, hash: string, render: (version: number, generatedAt: string) => string): Promise<{ record: SnapshotRecord; changed: boolean }> {
+/** An environment's snapshot version and hash, without its (possibly tens of MB) body. */
+export async function getSnapshotHead(q: Queryable, environment: string): Promise<SnapshotHead | null> {
+  const rows = await q.query<{ version: string | number; hash: string }>('SELECT version, hash FROM gateway_snapshots WHERE environment = $1', [environment]);
+  return rows.length === 0 ? null : { version: Number(rows[0]!.version), hash: rows[0]!.hash };
+}
+
+export async function putSnapshot(db: Db, environment: string, hash: string, render: (version: number, generatedAt: string) => string): Promise<{ version: number; changed: boolean }> {
   return db.transaction(async (q) => {
     await q.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [LOCK_CLASS, lockKey(`snapshot:${environment}`)]);
-    const current = await getSnapshot(q, environment);
-    if (current && current.hash === hash) return { record: current, changed: false };
+    const current = await getSnapshotHead(q, environment);
+    if (current && current.hash === hash) return { version: current.version, changed: false };
     const version = (current?.version ?? 0) + 1;
     const generatedAt = new Date().toISOString();
     const body = render(version, generatedAt);
@@ -87,7 +93,7 @@ export async function putSnapshot(db: Db, environment: string, hash: string, ren
        ON CONFLICT (environment) DO UPDATE SET version = excluded.version, hash = excluded.hash, generated_at = excluded.generated_at, body = excluded.body`,
       [environment, version, hash, generatedAt, body],
     );
-    return { record: { environment, version, hash, generatedAt, body }, changed: true };
+    return { version, changed: true };
   });
 }
 

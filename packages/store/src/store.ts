@@ -6,10 +6,11 @@ import { openPglite, openPostgres, quoteIdent, type Db, type Queryable, type Row
 import { migrate } from './migrations.js';
 import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit, type AuditTail } from './audit.js';
 import { indexApi, searchApis, unindexApi } from './search.js';
-import { getSnapshot, listErrorSamples, listGateways, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
+import { getSnapshot, getSnapshotHead, listErrorSamples, listGateways, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
 import type {
   ErrorSampleRecord,
   GatewayStatusRecord,
+  SnapshotHead,
   SnapshotRecord,
   UsageRecord,
   AuditEvent,
@@ -388,7 +389,11 @@ export class SqlStore implements Store {
     return getSnapshot(this.outside('getSnapshot'), environment);
   }
 
-  putSnapshot(environment: string, hash: string, render: (version: number, generatedAt: string) => string): Promise<{ record: SnapshotRecord; changed: boolean }> {
+  getSnapshotHead(environment: string): Promise<SnapshotHead | null> {
+    return getSnapshotHead(this.outside('getSnapshotHead'), environment);
+  }
+
+  putSnapshot(environment: string, hash: string, render: (version: number, generatedAt: string) => string): Promise<{ version: number; changed: boolean }> {
     return putSnapshot(this.outside('putSnapshot'), environment, hash, render);
   }
 

@@ -157,6 +157,12 @@ export interface OpenStoreOptions {
   idempotencyTtlSeconds?: number;
 }
 
+/** An environment's snapshot version and content hash. */
+export interface SnapshotHead {
+  version: number;
+  hash: string;
+}
+
 /** One environment's compiled gateway snapshot as stored. */
 export interface SnapshotRecord {
   environment: string;
@@ -209,11 +215,13 @@ export interface ErrorSampleRecord {
 /** Gateway snapshots, gateway health and usage: the control plane's side of the data plane. */
 export interface GatewayStateStore {
   getSnapshot(environment: string): Promise<SnapshotRecord | null>;
+  /** the version and hash only: what a poll or a drift check needs, without reading the body */
+  getSnapshotHead(environment: string): Promise<SnapshotHead | null>;
   /**
    * Stores a snapshot as the environment's next version unless its hash equals the one in force.
    * `render(version, generatedAt)` makes the JSON text. Serialised across control planes by an advisory lock.
    */
-  putSnapshot(environment: string, hash: string, render: (version: number, generatedAt: string) => string): Promise<{ record: SnapshotRecord; changed: boolean }>;
+  putSnapshot(environment: string, hash: string, render: (version: number, generatedAt: string) => string): Promise<{ version: number; changed: boolean }>;
   recordGatewayReport(status: GatewayStatusRecord, usage: UsageRecord[], errors: ErrorSampleRecord[]): Promise<void>;
   listGateways(environment?: string): Promise<GatewayStatusRecord[]>;
   usage(filter: { api?: string; environment?: string; application?: string; since: string }): Promise<UsageRecord[]>;

@@ -587,6 +587,21 @@ export function storeConformance(factory: StoreFactory): void {
       });
     });
 
+    describe('gateway snapshots', () => {
+      it('stores a new version only when the hash changes; the head is read without the body', async () => {
+        const store = await mainStore();
+        expect(await store.getSnapshotHead('snap-env')).toBeNull();
+        const render = (text: string) => (version: number, generatedAt: string) => JSON.stringify({ version, generatedAt, text });
+        expect(await store.putSnapshot('snap-env', 'h1', render('one'))).toEqual({ version: 1, changed: true });
+        expect(await store.putSnapshot('snap-env', 'h1', () => { throw new Error('not rendered when unchanged'); })).toEqual({ version: 1, changed: false });
+        expect(await store.putSnapshot('snap-env', 'h2', render('two'))).toEqual({ version: 2, changed: true });
+        expect(await store.getSnapshotHead('snap-env')).toEqual({ version: 2, hash: 'h2' });
+        const full = await store.getSnapshot('snap-env');
+        expect(full).toMatchObject({ environment: 'snap-env', version: 2, hash: 'h2' });
+        expect(JSON.parse(full!.body)).toMatchObject({ version: 2, text: 'two' });
+      });
+    });
+
     describe('tokens and idempotency', () => {
       let store: Store;
       beforeAll(async () => {

@@ -28,7 +28,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: Deps, snapshot
     if (!(await deps.store.get('Environment', env))) throw new ApigovError('APIGOV_ERR_RESOURCE_NOT_FOUND', `Environment ${env} not found`);
     const since = int(q.since, 'since', 0, Number.MAX_SAFE_INTEGER, 0);
     const wait = int(q.wait, 'wait', 0, 60, 0);
-    if (!(await deps.store.getSnapshot(env))) await snapshots.refresh();
+    if (!(await deps.store.getSnapshotHead(env))) await snapshots.refresh();
     const record = await snapshots.next(env, since, wait * 1000);
     if (!record) return reply.code(304).header('cache-control', 'no-store').send();
     return reply.header('content-type', 'application/json').header('etag', `"${record.version}"`).header('cache-control', 'no-store').send(record.body);
@@ -90,7 +90,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: Deps, snapshot
     const gateways = await deps.store.listGateways(q.environment);
     const envs = [...new Set(gateways.map((g) => g.environment))];
     const current = new Map<string, number>();
-    for (const e of envs) current.set(e, (await deps.store.getSnapshot(e))?.version ?? 0);
+    for (const e of envs) current.set(e, (await deps.store.getSnapshotHead(e))?.version ?? 0);
     const now = Date.now();
     return {
       items: gateways.map((g) => ({

@@ -95,7 +95,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: Deps): void {
     const since = new Date(Date.now() - 5 * 60_000).toISOString();
     const environments = [];
     for (const [env, versions] of served) {
-      const snapshot = await deps.store.getSnapshot(env);
+      const snapshot = await deps.store.getSnapshotHead(env);
       const gateways = (await deps.store.listGateways(env)).map((g) => ({
         gateway: g.gateway,
         appliedVersion: g.appliedVersion,

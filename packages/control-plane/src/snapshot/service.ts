@@ -102,8 +102,12 @@ export class SnapshotService {
   async next(environment: string, since: number, waitMs: number): Promise<SnapshotRecord | null> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const current = await this.store.getSnapshot(environment);
-      if (current && current.version > since) return current;
+      // the version first: the body (tens of MB for a large catalog) is read only when it is newer
+      const head = await this.store.getSnapshotHead(environment);
+      if (head && head.version > since) {
+        const current = await this.store.getSnapshot(environment);
+        if (current && current.version > since) return current;
+      }
       const left = deadline - Date.now();
       if (left <= 0 || this.closed) return null;
       await new Promise<void>((resolve) => {
