@@ -6,7 +6,7 @@ import { API_VERSION, parseResource, type AnyResource } from '@apigov/model';
 import { loadSpec } from '@apigov/spec';
 import type { Store } from '@apigov/store';
 import { hashToken, newToken, type Principal } from './auth.js';
-import { writeResource } from './catalog/writes.js';
+import { auditView, writeResource } from './catalog/writes.js';
 import { apiKeyCredential, newApiKey } from './consumption/keys.js';
 
 export interface DemoTokens {
@@ -109,7 +109,12 @@ export async function loadDemo(store: Store, options: DemoOptions): Promise<Demo
     if (haveKey) tokens.bobAppKey = known.bobAppKey;
     else {
       const key = newApiKey();
-      if (await tx.get('Credential', 'bob-app-demo-key')) await tx.delete('Credential', 'bob-app-demo-key');
+      // its key was lost with the tokens file: the old credential goes (audited, as every change), a new one comes
+      const stale = await tx.get('Credential', 'bob-app-demo-key');
+      if (stale) {
+        await tx.delete('Credential', 'bob-app-demo-key');
+        await tx.audit({ actor: SYSTEM.name, action: 'key.revoke', kind: 'Credential', name: 'bob-app-demo-key', before: auditView(stale.resource), after: null, requestId: 'demo' });
+      }
       await writeResource(ctx, apiKeyCredential('bob-app-demo-key', 'bob-app', key), { action: 'key.create' });
       tokens.bobAppKey = key;
     }
