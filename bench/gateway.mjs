@@ -38,6 +38,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stallMeter } from './stall-meter.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = dirname(dirname(SELF));
@@ -912,13 +913,7 @@ async function scaleChild(spec) {
   // while the next snapshot loads: the longest the event loop was held (a 1 ms ticker's longest gap; every request
   // waits that long), and requests sent one after another through the gateway (the old snapshot serves them until
   // the swap): how many, and the slowest
-  let reloadStallMs = 0;
-  let lastTick = performance.now();
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    reloadStallMs = Math.max(reloadStallMs, now - lastTick);
-    lastTick = now;
-  }, 1);
+  const stalls = stallMeter();
   let loading = true;
   const during = [];
   const prober = (async () => {
@@ -930,7 +925,7 @@ async function scaleChild(spec) {
     }
   })();
   await sleep(100);
-  reloadStallMs = 0;
+  stalls.reset();
   during.length = 0;
   const t1 = performance.now();
   let reloadRefused;
@@ -942,8 +937,7 @@ async function scaleChild(spec) {
   const reloadMs = performance.now() - t1;
   loading = false;
   await prober;
-  await sleep(20);
-  clearInterval(ticker);
+  const reloadStallMs = await stalls.stop();
   const duringReload = { requests: during.length, maxMs: Math.max(0, ...during.map((d) => d.ms)), statuses: [...new Set(during.map((d) => d.status))] };
   const compileMs2 = reloadRefused === undefined ? gw.status().compileMs : NaN;
   const reloadReusedRoutes = reloadRefused === undefined ? gw.status().routesReused === true : false;

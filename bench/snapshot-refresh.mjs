@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openStore } from '@apigov/store';
 import { SnapshotService } from '@apigov/control-plane';
+import { stallMeter } from './stall-meter.mjs';
 
 const { values } = parseArgs({ options: { apis: { type: 'string', default: '2000' }, keys: { type: 'string', default: '20000' }, 'database-url': { type: 'string' } } });
 const N_APIS = Number(values.apis);
@@ -61,19 +62,11 @@ console.log(`seeded ${N_APIS} Apis (3 environments), ${N_APPS} applications (2 s
 
 /** runs one refresh; its time and the longest the event loop was held meanwhile */
 async function measured(service) {
-  let stallMs = 0;
-  let last = performance.now();
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last);
-    last = now;
-  }, 1);
+  const stalls = stallMeter();
   const started = performance.now();
   const changed = await service.refresh();
   const ms = performance.now() - started;
-  await new Promise((r) => setTimeout(r, 5));
-  clearInterval(ticker);
-  return { ms, stallMs, changed };
+  return { ms, stallMs: await stalls.stop(), changed };
 }
 
 const cold = await measured(new SnapshotService(store));

@@ -1,22 +1,19 @@
 // The gateway process with --workers 2 (node:cluster): one long-poll in the primary fanned out to the workers,
 // both workers take traffic on the shared port (each reports its own usage), metrics aggregated on the admin port.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startPaymentsService, type PaymentsService } from '../../../examples/payments/src/index.js';
 import { buildSnapshot, paymentsRoute } from './snapshot-fixture.js';
 import { startControlPlaneStandIn, type ControlPlaneStandIn } from './control-plane-stand-in.js';
-
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 
 describe('cluster mode', () => {
   let service: PaymentsService;
   let cp: ControlPlaneStandIn;
-  let child: ChildProcess;
+  let gateway: GatewayProcess | undefined;
   let dir: string;
   let url = '';
   let adminUrl = '';
@@ -26,29 +23,14 @@ describe('cluster mode', () => {
     cp = await startControlPlaneStandIn();
     cp.publish(buildSnapshot({ version: 7, routes: [await paymentsRoute(service.url)] }));
     dir = await mkdtemp(join(tmpdir(), 'apigov-cluster-'));
-    child = spawn(process.execPath, [MAIN, '--env', 'dev', '--control-plane', cp.url, '--port', '0', '--admin-port', '0', '--workers', '2', '--access-log', 'off', '--cache-dir', dir, '--report-interval', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const l = out.split('\n').find((x) => x.includes('listening on'));
-        if (l !== undefined) resolve(l);
-      });
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${err}`)));
-      setTimeout(() => reject(new Error(`no listening line: ${out} ${err}`)), 20_000);
-    });
-    expect(line).toMatch(/^apigov gateway \(env dev\) listening on http:\/\/127\.0\.0\.1:\d+, admin on http:\/\/127\.0\.0\.1:\d+, snapshot v7 \(2 workers\)$/);
-    [, url, adminUrl] = /listening on (\S+), admin on (\S+),/.exec(line)!;
+    gateway = await startGatewayProcess(['--env', 'dev', '--control-plane', cp.url, '--port', '0', '--admin-port', '0', '--workers', '2', '--access-log', 'off', '--cache-dir', dir, '--report-interval', '300']);
+    expect(gateway.line).toMatch(/^apigov gateway \(env dev\) listening on http:\/\/127\.0\.0\.1:\d+, admin on http:\/\/127\.0\.0\.1:\d+, snapshot v7 \(2 workers\)$/);
+    url = gateway.url;
+    adminUrl = gateway.adminUrl!;
   });
 
   afterAll(async () => {
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await gateway?.stop();
     await cp?.stop();
     await service?.close();
     await rm(dir, { recursive: true, force: true });

@@ -2,7 +2,6 @@
 // gateway runs with NODE_EXTRA_CA_CERTS (by name and by IP address, keep-alive connections reused); a certificate
 // nobody vouches for, or one for another name, is refused with a 502 problem+json and the upstream gets nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
@@ -12,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { buildSnapshot, paymentsRoute } from './snapshot-fixture.js';
+import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const TLS = fileURLToPath(new URL('./fixtures/tls/', import.meta.url));
 const pem = (name: string): string => readFileSync(join(TLS, name), 'utf8');
 
@@ -44,7 +43,7 @@ describe('HTTPS upstreams', () => {
   let untrusted: TlsUpstream;
   /** the trusted certificate (for localhost and 127.0.0.1), served at an address it does not name */
   let elsewhere: TlsUpstream;
-  let child: ChildProcess;
+  let gateway: GatewayProcess | undefined;
   let dir: string;
   let url = '';
 
@@ -64,31 +63,12 @@ describe('HTTPS upstreams', () => {
     });
     const file = join(dir, 'snapshot.json');
     await writeFile(file, JSON.stringify(snapshot));
-    child = spawn(process.execPath, [MAIN, '--env', 'dev', '--snapshot-file', file, '--port', '0', '--admin-port', '0', '--access-log', 'off'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: join(TLS, 'ca.pem') },
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const l = out.split('\n').find((x) => x.includes('listening on'));
-        if (l !== undefined) resolve(l);
-      });
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${err}`)));
-      setTimeout(() => reject(new Error(`no listening line: ${out} ${err}`)), 20_000);
-    });
-    [, url] = /listening on (\S+),/.exec(line)!;
+    gateway = await startGatewayProcess(['--env', 'dev', '--snapshot-file', file, '--port', '0', '--admin-port', '0', '--access-log', 'off'], { ...process.env, NODE_EXTRA_CA_CERTS: join(TLS, 'ca.pem') });
+    url = gateway.url;
   });
 
   afterAll(async () => {
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await gateway?.stop();
     for (const up of [trusted, untrusted, elsewhere]) up?.server.close();
     await rm(dir, { recursive: true, force: true });
   });
