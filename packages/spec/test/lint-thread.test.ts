@@ -57,7 +57,8 @@ describe('lintSpecOffThread', () => {
     const off = await longestStall(() => lintSpecOffThread({ text }));
     console.log(`lint openai 2024-04-23 off the thread: ${off.ms.toFixed(0)} ms, the event loop's longest stall ${off.stallMs.toFixed(0)} ms`);
     expect(off.result.filter((f) => f.rule === 'apigov-5xx-response')).toHaveLength(63);
-    expect(off.stallMs).toBeLessThan(Math.max(50, off.ms / 4));
+    // in the caller's thread the loop is held for the whole lint (441 ms of 440 here); a busy CI machine adds its own gaps
+    expect(off.stallMs).toBeLessThan(Math.max(100, off.ms / 3));
     await stopLintThread();
     expect((await lintSpecOffThread({ text: fixture('payments.openapi.yaml') })).filter((f) => f.severity === 'error')).toEqual([]);
   });
