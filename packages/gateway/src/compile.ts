@@ -262,9 +262,12 @@ function withAuthTables(snapshot: GatewaySnapshot, routes: CompiledRoutes, clock
   };
 }
 
-/** Whether `snapshot` may be served by `previous`'s compiled routes: the same routes (verified as reused) and plans. */
-export function canRebind(previous: CompiledSnapshot | undefined, snapshot: GatewaySnapshot, routesReused: boolean): previous is CompiledSnapshot {
-  return previous !== undefined && routesReused && previous.snapshot.routes === snapshot.routes && previous.plansKey === canonicalJson(snapshot.plans);
+/**
+ * Whether `snapshot` may be served by `previous`'s compiled routes: its routes are previous's own (verification
+ * took them over, their text being the same) and so are its plans.
+ */
+export function canRebind(previous: CompiledSnapshot | undefined, snapshot: GatewaySnapshot): previous is CompiledSnapshot {
+  return previous !== undefined && previous.snapshot.routes === snapshot.routes && previous.plansKey === canonicalJson(snapshot.plans);
 }
 
 /**

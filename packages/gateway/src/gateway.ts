@@ -164,7 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const snapshot = verified.snapshot;
     if (snapshot.environment !== options.environment) throw new SnapshotRefusedError(`snapshot is for environment ${snapshot.environment}, this gateway serves ${options.environment}`, snapshot.version);
     if (previous !== undefined && previous.version === snapshot.version && previous.hash === snapshot.hash) return undefined;
-    const compiled = canRebind(previous, snapshot, verified.routesReused)
+    const compiled = canRebind(previous, snapshot)
       ? yield* rebindSnapshotSteps(previous, snapshot)
       : yield* compileSnapshotSteps(snapshot, { policies, counters, upstreams, metrics, redact: options.redact ?? [] });
     compiled.verifiedRoutes = verified.routes;

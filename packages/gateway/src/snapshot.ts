@@ -203,10 +203,8 @@ export interface VerifiedRoutes {
 
 export interface VerifiedSnapshot {
   snapshot: GatewaySnapshot;
-  /** this snapshot's routes as VerifiedRoutes, when its text gave their digest */
+  /** this snapshot's routes as VerifiedRoutes, when its text gave their digest (`previous` itself when they were reused) */
   routes: VerifiedRoutes | undefined;
-  /** whether `previous` routes were taken instead of checking this snapshot's again */
-  routesReused: boolean;
 }
 
 /**
@@ -274,5 +272,5 @@ export function* verifySnapshotReusing(raw: unknown, options: { routesDigest?: s
   let routes: VerifiedRoutes | undefined;
   if (reuse !== undefined) routes = reuse;
   else if (options.routesDigest !== undefined && capture.text !== undefined) routes = { digest: options.routesDigest, routes: snapshot.routes, canonical: capture.text };
-  return { snapshot, routes, routesReused: reuse !== undefined };
+  return { snapshot, routes };
 }

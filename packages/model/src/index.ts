@@ -8,3 +8,4 @@ export * from './validate.js';
 export * from './policy.js';
 export * from './consumption.js';
 export * from './snapshot.js';
+export * from './audit-anchor.js';

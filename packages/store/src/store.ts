@@ -124,6 +124,8 @@ interface IdempotencyKeeping {
 /** expired records are deleted at most this often (or once per TTL, if shorter), by the transaction that saves a record */
 const IDEMPOTENCY_PURGE_EVERY_MS = 60_000;
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+/** SQL for the moment before which an idempotency record has expired; parameter `$n` holds the TTL in seconds */
+const idempotencyCutoff = (n: number): string => `now() - ($${n}::double precision * interval '1 second')`;
 
 class SqlTx implements StoreTx {
   /** Resources written or deleted, for the embedded database's housekeeping. */
@@ -230,13 +232,13 @@ class SqlTx implements StoreTx {
     const now = Date.now();
     if (now - this.idempotency.lastPurgeAt >= Math.min(IDEMPOTENCY_PURGE_EVERY_MS, ttl * 1000)) {
       this.idempotency.lastPurgeAt = now;
-      await this.q.query(`DELETE FROM idempotency WHERE created_at <= now() - ($1::double precision * interval '1 second')`, [ttl]);
+      await this.q.query(`DELETE FROM idempotency WHERE created_at <= ${idempotencyCutoff(1)}`, [ttl]);
     }
     // a record past its time is replaced: the key is free again
     const inserted = await this.q.query(
       `INSERT INTO idempotency (key, actor, request_hash, status, body) VALUES ($1, $2, $3, $4, $5::text::jsonb)
        ON CONFLICT (key, actor) DO UPDATE SET request_hash = excluded.request_hash, status = excluded.status, body = excluded.body, created_at = now()
-         WHERE idempotency.created_at <= now() - ($6::double precision * interval '1 second')
+         WHERE idempotency.created_at <= ${idempotencyCutoff(6)}
        RETURNING key`,
       [key, actor, response.requestHash, response.status, jsonText(response.body), ttl],
     );
@@ -368,7 +370,7 @@ export class SqlStore implements Store {
 
   async getIdempotent(key: string, actor: string): Promise<IdempotentResponse | null> {
     const rows = await this.outside('getIdempotent').query<{ request_hash: string; status: number; body: unknown }>(
-      `SELECT request_hash, status, body FROM idempotency WHERE key = $1 AND actor = $2 AND created_at > now() - ($3::double precision * interval '1 second')`,
+      `SELECT request_hash, status, body FROM idempotency WHERE key = $1 AND actor = $2 AND created_at > ${idempotencyCutoff(3)}`,
       [key, actor, this.idempotency.ttlSeconds],
     );
     if (rows.length === 0) return null;

@@ -1,6 +1,7 @@
 // `apigov audit` and `apigov audit verify`: the audit trail, newest first (GET /v1/audit), and a check
 // of its hash chain (GET /v1/audit/verify), optionally against an anchor kept outside apigov.
 import { InvalidArgumentError, type Command } from 'commander';
+import { parseAuditAnchor } from '@apigov/model';
 import { auditEvents, verifyAudit } from '../api.js';
 import { kindOption, outputOption, positiveInt, type OutputOptions } from '../options.js';
 import { emit, renderTable } from '../output.js';
@@ -12,7 +13,7 @@ interface VerifyOptions extends OutputOptions {
 
 /** `SEQ:HASH` as verify prints it */
 function anchorOption(value: string): string {
-  if (!/^[1-9]\d{0,15}:[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError('must be SEQ:HASH, as `apigov audit verify` prints it.');
+  if (parseAuditAnchor(value) === undefined) throw new InvalidArgumentError('must be SEQ:HASH, as `apigov audit verify` prints it.');
   return value;
 }
 

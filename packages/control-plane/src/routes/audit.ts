@@ -1,7 +1,7 @@
 // The audit log over REST: newest-first listing with filters, and verification of the hash chain (optionally
 // against an anchor kept outside apigov).
 import type { FastifyInstance } from 'fastify';
-import { ApigovError } from '@apigov/model';
+import { ApigovError, parseAuditAnchor } from '@apigov/model';
 import type { AuditAnchor } from '@apigov/store';
 import { pageLimit, query, type Deps } from '../http.js';
 import { assertAdmin } from '../rbac.js';
@@ -28,7 +28,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: Deps): void {
 
 /** `SEQ:HASH`, as `apigov audit verify` prints the chain's head */
 function parseAnchor(raw: string): AuditAnchor {
-  const m = /^([1-9]\d{0,15}):([0-9a-f]{64})$/.exec(raw);
-  if (m === null) throw new ApigovError('APIGOV_ERR_INPUT_INVALID', 'anchor must be SEQ:HASH (a sequence number and a 64-character sha256 hex hash)', { errors: [{ path: 'anchor', message: 'must be SEQ:HASH' }] });
-  return { seq: Number(m[1]), hash: m[2]! };
+  const anchor = parseAuditAnchor(raw);
+  if (anchor === undefined) throw new ApigovError('APIGOV_ERR_INPUT_INVALID', 'anchor must be SEQ:HASH (a sequence number and a 64-character sha256 hex hash)', { errors: [{ path: 'anchor', message: 'must be SEQ:HASH' }] });
+  return anchor;
 }

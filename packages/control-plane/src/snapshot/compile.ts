@@ -27,7 +27,7 @@ export interface Named<S> {
   version?: number;
 }
 
-/** One Api version compiled for one environment, with its warnings and its canonical JSON (for the hash). */
+/** One Api version compiled for one environment, with its warnings (its canonical JSON is kept in canonicalRoutes). */
 interface CachedRoute {
   readonly route: SnapshotRoute;
   readonly warnings: readonly string[];
