@@ -2,7 +2,7 @@
 // with the request shape and the response types it expects. Commands never build URLs themselves.
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@apigov/model';
-import type { LintFinding } from '@apigov/spec';
+import type { LintFinding } from '@apigov/openapi';
 import type { ControlPlaneClient } from './http.js';
 
 export interface Whoami {
@@ -14,7 +14,7 @@ export interface Whoami {
 
 export type ResourceDocument = Resource<string, Record<string, unknown>>;
 
-/** A lint finding: the control plane sends exactly what @apigov/spec's lintSpec reports. */
+/** A lint finding: the control plane sends exactly what @apigov/openapi's lintSpec reports. */
 export type Finding = LintFinding;
 
 export interface SpecBundle {

@@ -1,5 +1,5 @@
 // Gathers an OpenAPI document and every local file its $refs reach (transitively) into the
-// `{entry, files}` bundle the control plane and @apigov/spec accept; a single-file spec stays plain text.
+// `{entry, files}` bundle the control plane and @apigov/openapi accept; a single-file spec stays plain text.
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import YAML from 'yaml';
 import { CliError, EXIT_USAGE, usageError } from './errors.js';

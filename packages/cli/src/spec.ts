@@ -1,6 +1,6 @@
-// The CLI's use of @apigov/spec (loadSpec, lintSpec), imported on first use so that commands which
+// The CLI's use of @apigov/openapi (loadSpec, lintSpec), imported on first use so that commands which
 // do not touch OpenAPI documents start without loading the linter.
-import type { LintOptions, LoadedSpec, lintSpec, loadSpec } from '@apigov/spec';
+import type { LintOptions, LoadedSpec, lintSpec, loadSpec } from '@apigov/openapi';
 
 export type { LoadedSpec };
 export type RuleSeverity = NonNullable<LintOptions['ruleOverrides']>[string];
@@ -13,6 +13,6 @@ export interface SpecLibrary {
 let library: Promise<SpecLibrary> | undefined;
 
 export function specLibrary(): Promise<SpecLibrary> {
-  library ??= import('@apigov/spec').then((m) => ({ loadSpec: m.loadSpec, lintSpec: m.lintSpec }));
+  library ??= import('@apigov/openapi').then((m) => ({ loadSpec: m.loadSpec, lintSpec: m.lintSpec }));
   return library;
 }

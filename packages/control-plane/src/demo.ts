@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION, parseResource, type AnyResource } from '@apigov/model';
-import { loadSpec } from '@apigov/spec';
+import { loadSpec } from '@apigov/openapi';
 import type { Store } from '@apigov/store';
 import { hashToken, newToken, type Principal } from './auth.js';
 import { auditView, writeResource } from './catalog/writes.js';

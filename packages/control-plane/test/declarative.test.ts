@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openStore } from '@apigov/store';
-import { loadSpec } from '@apigov/spec';
+import { loadSpec } from '@apigov/openapi';
 import { startControlPlane, operationsTable, routesOf, type RunningControlPlane } from '../src/index.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');

@@ -1,4 +1,4 @@
-// `apigov validate`: lints an OpenAPI document locally with @apigov/spec (no control plane needed) and
+// `apigov validate`: lints an OpenAPI document locally with @apigov/openapi (no control plane needed) and
 // fails when a finding reaches the environment's governance gate.
 import type { Command } from 'commander';
 import { isApigovError, type GateLevel } from '@apigov/model';

@@ -2,7 +2,7 @@
 // from the GovernanceRulesets in force (or the built-in default: errors block every environment but dev).
 import { createHash } from 'node:crypto';
 import { ApigovError, canonicalJson, type GateLevel, type GovernanceRulesetSpec } from '@apigov/model';
-import { lintSpecOffThread, type LintFinding, type OpenApiDocument, type Severity } from '@apigov/spec';
+import { lintSpecOffThread, type LintFinding, type OpenApiDocument, type Severity } from '@apigov/openapi';
 import type { StoreTx } from '@apigov/store';
 
 export const DEFAULT_RULESET: GovernanceRulesetSpec = {

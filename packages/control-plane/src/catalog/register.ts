@@ -1,6 +1,6 @@
 // Registering an API or one version of it from an OpenAPI document: the producer's self-service entry point.
 import { ApigovError, API_VERSION, parseResource, versionKey, type AnyResource, type ApiSpec, type FieldError } from '@apigov/model';
-import { loadSpec, type LintFinding, type SpecSource } from '@apigov/spec';
+import { loadSpec, type LintFinding, type SpecSource } from '@apigov/openapi';
 import type { StoredResource } from '@apigov/store';
 import { notFound } from '../problem.js';
 import { canSee } from '../rbac.js';

@@ -12,7 +12,7 @@ import {
   type Kind,
   type LifecycleState,
 } from '@apigov/model';
-import { findBreakingChanges, type OpenApiDocument } from '@apigov/spec';
+import { findBreakingChanges, type OpenApiDocument } from '@apigov/openapi';
 import type { StoredResource, StoreTx } from '@apigov/store';
 import type { Principal } from '../auth.js';
 import { authorizeWrite, sees } from '../visibility.js';

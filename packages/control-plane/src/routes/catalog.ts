@@ -1,7 +1,7 @@
 // Catalog-wide REST: search, server-side lint, declarative apply and export.
 import type { FastifyInstance } from 'fastify';
 import { ApigovError, KINDS, LIFECYCLE_STATES, isKind, type Kind, type LifecycleState } from '@apigov/model';
-import { lintSpecOffThread, loadSpec, type SpecSource } from '@apigov/spec';
+import { lintSpecOffThread, loadSpec, type SpecSource } from '@apigov/openapi';
 import { requireSignedIn } from '../auth.js';
 import { applyBundle } from '../catalog/apply.js';
 import { exportResources, toYamlStream } from '../catalog/export.js';

@@ -1,4 +1,4 @@
-// Public surface of @apigov/spec: load and bundle OpenAPI documents, lint them (spectral:oas + apigov:house),
+// Public surface of @apigov/openapi: load and bundle OpenAPI documents, lint them (spectral:oas + apigov:house),
 // find breaking changes between versions, list operations.
 export type { OpenApiDocument, SpecFormat, Severity } from './types.js';
 export { loadSpec, DEFAULT_MAX_SPEC_BYTES, type SpecSource, type LoadedSpec, type LoadOptions } from './load.js';
@@ -8,3 +8,5 @@ export { houseRules, type HouseRule } from './house-rules.js';
 export { findBreakingChanges, type BreakingChange } from './breaking.js';
 export { listOperations, type OperationSummary } from './operations.js';
 export { majorOf } from './version.js';
+export { diffOpenApi, type Change, type DiffOptions } from './diff/diff.js';
+export { RULES as DIFF_RULES, CHANGE_LEVELS, type ChangeLevel, type Rule as DiffRule } from './diff/rules.js';

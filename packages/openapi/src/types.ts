@@ -1,4 +1,4 @@
-// Shared document-level types of @apigov/spec: what an OpenAPI document is to the rest of apigov.
+// Shared document-level types of @apigov/openapi: what an OpenAPI document is to the rest of apigov.
 
 /** A parsed OpenAPI (or Swagger 2.0) document; after `loadSpec` it holds only internal (`#/...`) $refs. */
 export type OpenApiDocument = Record<string, unknown>;
