@@ -405,7 +405,7 @@ class Differ {
   unreachedComponents(): void {
     for (const [name, at] of this.a.schemas) {
       const bt = this.b.schemas.get(name);
-      if (bt === undefined || this.schemas.wasCompared(at)) continue;
+      if (bt === undefined || this.schemas.base.has(at)) continue;
       for (const c of this.schemas.compare('response', at, bt)) {
         const path = stepsText(c.at);
         const phrase = render(ruleOf(schemaRuleId(PLACE['response-body'], c.at.length > 0, c.suffix)).text, { id: '', location: '', name: path === '' ? 'it' : `property '${path}'`, detail: c.detail, from: c.from, to: c.to });
@@ -425,6 +425,8 @@ class Differ {
       addedShapes.set(s, (addedShapes.get(s) ?? 0) + 1);
     }
     for (const [name, at] of removed) {
+      // one that operations still reach (inlined, or through another name) is told by what changed in them, if anything
+      if (this.schemas.base.has(at)) continue;
       const s = this.schemas.shape('base', at);
       const n = addedShapes.get(s) ?? 0;
       if (n > 0) {

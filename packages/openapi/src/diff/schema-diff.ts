@@ -27,12 +27,7 @@ export class SchemaComparer {
   private readonly inProgress = new Set<string>();
   pairs = 0;
   exhausted = false;
-  /** base schema views compared with anything */
-  private readonly compared = new Set<number>();
 
-  wasCompared(at: SchemaAt): boolean {
-    return this.compared.has(this.base.view(at).id);
-  }
 
   constructor(
     readonly base: SchemaViews,
@@ -52,7 +47,6 @@ export class SchemaComparer {
       return [];
     }
     this.inProgress.add(key);
-    this.compared.add(va.id);
     try {
       const out = compareViews(this, direction, va, vb);
       this.memo.set(key, out);

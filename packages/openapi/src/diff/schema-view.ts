@@ -137,6 +137,12 @@ export class SchemaViews {
     this.nextId = () => ids.next++;
   }
 
+  /** True once the schema was read (compared, or merged into one that was). */
+  has(at: SchemaAt): boolean {
+    const { node } = this.refs.resolve(at.node, at.pointer);
+    return isRecord(node) && this.byNode.has(node);
+  }
+
   view(at: SchemaAt): SchemaView {
     const resolved = this.refs.resolve(at.node, at.pointer);
     const node = resolved.node;
