@@ -9,7 +9,7 @@ import { UpstreamStage, type UpstreamState } from './upstream.js';
 import type { GatewayMetrics, RouteTraffic } from './metrics.js';
 import { ALWAYS_REDACTED, redactionProbe } from './access-log.js';
 import { responseHeaderEdits } from './policies/headers.js';
-import { validatorCache } from './policies/request-validation.js';
+import { validatorCache } from '@apigov/openapi/validators';
 import { SnapshotRefusedError, type VerifiedRoutes } from './snapshot.js';
 import { authTables, prepareAuthTables, type SnapshotAuthTables } from './auth/consumers.js';
 import { BusyClock, runToEnd, type LoadSteps } from './load-slices.js';

@@ -17,7 +17,7 @@ import { runInSlices, type LoadSteps } from './load-slices.js';
 import { parseSnapshotText, type SnapshotTextDigests } from './snapshot-text.js';
 import { RequestPath } from './request-path.js';
 import { KEEP_ALIVE_TIMEOUT_MS } from './answer-writer.js';
-import { validatorCache } from './policies/request-validation.js';
+import { validatorCache } from '@apigov/openapi/validators';
 import { UpstreamState } from './upstream.js';
 import { GatewayMetrics } from './metrics.js';
 import { UsageRecorder } from './usage.js';

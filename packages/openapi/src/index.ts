@@ -10,3 +10,4 @@ export { listOperations, type OperationSummary } from './operations.js';
 export { majorOf } from './version.js';
 export { diffOpenApi, type Change, type DiffOptions } from './diff/diff.js';
 export { RULES as DIFF_RULES, CHANGE_LEVELS, type ChangeLevel, type Rule as DiffRule } from './diff/rules.js';
+export { extractOperations } from './snapshot-operations.js';

@@ -18,7 +18,7 @@ import {
   POLICY_IDS,
 } from '@apigov/model';
 import { effectivePolicies } from './precedence.js';
-import { extractOperations } from './operations.js';
+import { extractOperations } from '@apigov/openapi';
 
 export interface Named<S> {
   name: string;

@@ -1,5 +1,5 @@
-// Extracts what the gateway's request validation needs from an OpenAPI document (2.0, 3.0, 3.1):
-// each operation's method, path template, parameters and JSON request body schema, plus the shared schemas.
+// Extracts what the gateway's request validation needs from an OpenAPI document (2.0, 3.0, 3.1), for the control
+// plane's snapshot compiler: each operation's method, path template, parameters and request body schemas, and the shared schemas.
 import type { SnapshotOperation } from '@apigov/model';
 
 type Json = Record<string, unknown>;

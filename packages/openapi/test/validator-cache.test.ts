@@ -1,7 +1,7 @@
 // The request validators' cache across snapshots: it must never start afresh in the middle of a snapshot
 // compile (a route's $refs point into schema documents registered just before), only between compiles.
 import { describe, expect, it } from 'vitest';
-import { ValidatorCache } from '../src/policies/request-validation.js';
+import { ValidatorCache } from '../src/validators.js';
 
 const schemas = { Item: { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } } };
 
