@@ -226,7 +226,7 @@ export class RequestPath implements RequestRuntime {
     const application = ctx.consumer?.application;
     const now = Date.now();
     if (compiled !== undefined) {
-      this.usage.record(traffic, application, status, durationMs, now);
+      this.usage.record(traffic, ctx.operation, application, status, durationMs, now);
       if (this.usage.wantsRequestSample(now)) {
         this.usage.recordRequest({
           at: new Date(now).toISOString(),

@@ -1,7 +1,7 @@
 // Usage the gateway reports to the control plane: counts and latency histograms per
-// (minute, api, version, route, application, status class), plus recent error samples. Memory is bounded;
+// (minute, api, version, route, operation, application, status class), plus recent error samples. Memory is bounded;
 // every report carries the deltas since the last accepted one, and a failed report is merged back.
-import { LATENCY_BUCKETS_MS, type GatewayReport } from '@apigov/model';
+import { LATENCY_BUCKETS_MS, type GatewayReport, type SnapshotOperation } from '@apigov/model';
 import { STATUS_CLASSES, statusClassIndex, type RouteTraffic } from './metrics.js';
 
 type UsageEntry = GatewayReport['usage'][number];
@@ -24,8 +24,15 @@ class UsageCell {
   readonly buckets = new Uint32Array(NB + 1);
 }
 
-/** minute → route series → application ('' when anonymous) → status class cells */
-type MinuteUsage = Map<RouteTraffic, Map<string, Array<UsageCell | undefined>>>;
+/** the OpenAPI operation a request matched, or null when it matched none */
+type OperationKey = SnapshotOperation | null;
+/** minute → route series → operation → application ('' when anonymous) → status class cells */
+type MinuteUsage = Map<RouteTraffic, Map<OperationKey, Map<string, Array<UsageCell | undefined>>>>;
+
+/** `GET /payments/{id}`: how reports name an operation (the diff engine names it the same way) */
+function operationLabel(op: OperationKey): string | undefined {
+  return op === null ? undefined : `${op.method} ${op.path}`;
+}
 
 export class UsageRecorder {
   private minutes = new Map<number, MinuteUsage>();
@@ -37,17 +44,23 @@ export class UsageRecorder {
   dropped = 0;
 
   /** `now`: the wall clock (epoch ms) at the end of the request */
-  record(series: RouteTraffic, application: string | undefined, status: number, durationMs: number, now = Date.now()): void {
+  record(series: RouteTraffic, operation: SnapshotOperation | undefined, application: string | undefined, status: number, durationMs: number, now = Date.now()): void {
     const minute = Math.floor(now / 60_000);
     let m = this.minutes.get(minute);
     if (m === undefined) {
       m = new Map();
       this.minutes.set(minute, m);
     }
-    let apps = m.get(series);
+    let ops = m.get(series);
+    if (ops === undefined) {
+      ops = new Map();
+      m.set(series, ops);
+    }
+    const op = operation ?? null;
+    let apps = ops.get(op);
     if (apps === undefined) {
       apps = new Map();
-      m.set(series, apps);
+      ops.set(op, apps);
     }
     const app = application ?? '';
     let classes = apps.get(app);
@@ -102,24 +115,28 @@ export class UsageRecorder {
     const usage: UsageEntry[] = [];
     for (const [minute, routes] of minutes) {
       const iso = new Date(minute * 60_000).toISOString();
-      for (const [series, apps] of routes) {
-        for (const [app, classes] of apps) {
-          for (let c = 0; c < 5; c++) {
-            const cell = classes[c];
-            if (cell === undefined) continue;
-            const latencyBuckets: Record<string, number> = {};
-            for (let i = 0; i <= NB; i++) latencyBuckets[LATENCY_BUCKET_KEYS[i]!] = cell.buckets[i]!;
-            usage.push({
-              minute: iso,
-              api: series.api,
-              version: series.version,
-              route: series.route,
-              ...(app !== '' && { application: app }),
-              statusClass: STATUS_CLASSES[c]!,
-              count: cell.count,
-              latencySumMs: Math.round(cell.latencySumMs * 1000) / 1000,
-              latencyBuckets,
-            });
+      for (const [series, ops] of routes) {
+        for (const [op, apps] of ops) {
+          const operation = operationLabel(op);
+          for (const [app, classes] of apps) {
+            for (let c = 0; c < 5; c++) {
+              const cell = classes[c];
+              if (cell === undefined) continue;
+              const latencyBuckets: Record<string, number> = {};
+              for (let i = 0; i <= NB; i++) latencyBuckets[LATENCY_BUCKET_KEYS[i]!] = cell.buckets[i]!;
+              usage.push({
+                minute: iso,
+                api: series.api,
+                version: series.version,
+                route: series.route,
+                ...(operation !== undefined && { operation }),
+                ...(app !== '' && { application: app }),
+                statusClass: STATUS_CLASSES[c]!,
+                count: cell.count,
+                latencySumMs: Math.round(cell.latencySumMs * 1000) / 1000,
+                latencyBuckets,
+              });
+            }
           }
         }
       }
@@ -130,30 +147,34 @@ export class UsageRecorder {
 
   private merge(minutes: Map<number, MinuteUsage>, errors: ErrorSample[], requests: RequestSample[]): void {
     for (const [minute, routes] of minutes) {
-      for (const [series, apps] of routes) {
-        for (const [app, classes] of apps) {
-          for (let c = 0; c < 5; c++) {
-            const old = classes[c];
-            if (old === undefined) continue;
-            let target = this.minutes.get(minute)?.get(series)?.get(app)?.[c];
-            if (target === undefined) {
-              if (this.cells >= MAX_USAGE_CELLS) {
-                this.dropped += old.count;
-                continue;
+      for (const [series, ops] of routes) {
+        for (const [op, apps] of ops) {
+          for (const [app, classes] of apps) {
+            for (let c = 0; c < 5; c++) {
+              const old = classes[c];
+              if (old === undefined) continue;
+              let target = this.minutes.get(minute)?.get(series)?.get(op)?.get(app)?.[c];
+              if (target === undefined) {
+                if (this.cells >= MAX_USAGE_CELLS) {
+                  this.dropped += old.count;
+                  continue;
+                }
+                let m = this.minutes.get(minute);
+                if (m === undefined) this.minutes.set(minute, (m = new Map()));
+                let o = m.get(series);
+                if (o === undefined) m.set(series, (o = new Map()));
+                let a = o.get(op);
+                if (a === undefined) o.set(op, (a = new Map()));
+                let cl = a.get(app);
+                if (cl === undefined) a.set(app, (cl = [undefined, undefined, undefined, undefined, undefined]));
+                target = new UsageCell();
+                cl[c] = target;
+                this.cells++;
               }
-              let m = this.minutes.get(minute);
-              if (m === undefined) this.minutes.set(minute, (m = new Map()));
-              let a = m.get(series);
-              if (a === undefined) m.set(series, (a = new Map()));
-              let cl = a.get(app);
-              if (cl === undefined) a.set(app, (cl = [undefined, undefined, undefined, undefined, undefined]));
-              target = new UsageCell();
-              cl[c] = target;
-              this.cells++;
+              target.count += old.count;
+              target.latencySumMs += old.latencySumMs;
+              for (let i = 0; i <= NB; i++) target.buckets[i]! += old.buckets[i]!;
             }
-            target.count += old.count;
-            target.latencySumMs += old.latencySumMs;
-            for (let i = 0; i <= NB; i++) target.buckets[i]! += old.buckets[i]!;
           }
         }
       }

@@ -134,6 +134,8 @@ export const gatewayReport = z
             api: z.string(),
             version: z.string(),
             route: z.string(),
+            /** the OpenAPI operation matched, `METHOD /path/{template}`; absent when none matched */
+            operation: z.string().max(2100).optional(),
             application: z.string().optional(),
             statusClass: z.enum(['1xx', '2xx', '3xx', '4xx', '5xx']),
             count: z.number().int().min(0),

@@ -3,7 +3,7 @@
 import type { Db, Queryable, Row } from './db.js';
 import { ISO_MS } from './audit.js';
 import { LOCK_CLASS, lockKey } from './migrations.js';
-import type { ErrorSampleRecord, GatewayStatusRecord, SnapshotHead, SnapshotRecord, UsageRecord } from './types.js';
+import type { ErrorSampleRecord, GatewayStatusRecord, OperationUsageRecord, SnapshotHead, SnapshotRecord, UsageRecord } from './types.js';
 
 export const GATEWAY_STATE_MIGRATION = `
 CREATE TABLE gateway_snapshots (
@@ -50,6 +50,13 @@ CREATE TABLE error_samples (
   path text NOT NULL
 );
 CREATE INDEX error_samples_api_idx ON error_samples (api, id);
+`;
+
+/** Usage is kept per OpenAPI operation ('' when a request matched none), so a breaking change can name who calls what. */
+export const USAGE_BY_OPERATION_MIGRATION = `
+ALTER TABLE usage_minutes ADD COLUMN operation text NOT NULL DEFAULT '';
+ALTER TABLE usage_minutes DROP CONSTRAINT usage_minutes_pkey;
+ALTER TABLE usage_minutes ADD PRIMARY KEY (api, minute, environment, version, operation, application, status_class);
 `;
 
 /** How many error samples are kept per API (older ones are dropped as new ones arrive). */
@@ -108,13 +115,13 @@ export async function recordGatewayReport(db: Db, s: GatewayStatusRecord, usage:
     );
     for (const u of usage) {
       await q.query(
-        `INSERT INTO usage_minutes (minute, environment, api, version, application, status_class, count, latency_sum_ms, latency_buckets)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (api, minute, environment, version, application, status_class) DO UPDATE SET
+        `INSERT INTO usage_minutes (minute, environment, api, version, application, status_class, count, latency_sum_ms, latency_buckets, operation)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (api, minute, environment, version, operation, application, status_class) DO UPDATE SET
            count = usage_minutes.count + excluded.count,
            latency_sum_ms = usage_minutes.latency_sum_ms + excluded.latency_sum_ms,
            latency_buckets = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(usage_minutes.latency_buckets, excluded.latency_buckets) AS t(a, b))`,
-        [u.minute, u.environment, u.api, u.version, u.application ?? '', u.statusClass, u.count, u.latencySumMs, u.latencyBuckets],
+        [u.minute, u.environment, u.api, u.version, u.application ?? '', u.statusClass, u.count, u.latencySumMs, u.latencyBuckets, u.operation ?? ''],
       );
     }
     const apis = new Set<string>();
@@ -148,12 +155,28 @@ export async function listGateways(q: Queryable, environment?: string): Promise<
   }));
 }
 
+/** Requests per (environment, application, operation) of one API version since a time: who calls what. */
+export async function operationUsage(q: Queryable, f: { api: string; version: string; since: string }): Promise<OperationUsageRecord[]> {
+  const rows = await q.query<{ environment: string; application: string; operation: string; count: string | number }>(
+    `SELECT environment, application, operation, sum(count) AS count FROM usage_minutes
+     WHERE api = $1 AND version = $2 AND minute >= $3
+     GROUP BY environment, application, operation ORDER BY environment, application, operation`,
+    [f.api, f.version, f.since],
+  );
+  return rows.map((r) => ({
+    environment: r.environment,
+    ...(r.application !== '' && { application: r.application }),
+    ...(r.operation !== '' && { operation: r.operation }),
+    requests: Number(r.count),
+  }));
+}
+
 export async function usage(q: Queryable, f: { api?: string; environment?: string; application?: string; since: string }): Promise<UsageRecord[]> {
-  const rows = await q.query<{ minute: string; environment: string; api: string; version: string; application: string; status_class: UsageRecord['statusClass']; count: string | number; latency_sum_ms: number; latency_buckets: Array<string | number> }>(
-    `SELECT ${ISO_MS('minute')} AS minute, environment, api, version, application, status_class, count, latency_sum_ms, latency_buckets
+  const rows = await q.query<{ minute: string; environment: string; api: string; version: string; operation: string; application: string; status_class: UsageRecord['statusClass']; count: string | number; latency_sum_ms: number; latency_buckets: Array<string | number> }>(
+    `SELECT ${ISO_MS('minute')} AS minute, environment, api, version, operation, application, status_class, count, latency_sum_ms, latency_buckets
      FROM usage_minutes
      WHERE minute >= $1 AND ($2::text IS NULL OR api = $2) AND ($3::text IS NULL OR environment = $3) AND ($4::text IS NULL OR application = $4)
-     ORDER BY minute, api, environment, version, application, status_class`,
+     ORDER BY minute, api, environment, version, operation, application, status_class`,
     [f.since, f.api ?? null, f.environment ?? null, f.application ?? null],
   );
   return rows.map((r) => ({
@@ -161,6 +184,7 @@ export async function usage(q: Queryable, f: { api?: string; environment?: strin
     environment: r.environment,
     api: r.api,
     version: r.version,
+    ...(r.operation !== '' && { operation: r.operation }),
     ...(r.application !== '' && { application: r.application }),
     statusClass: r.status_class,
     count: Number(r.count),

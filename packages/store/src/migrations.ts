@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
 import { quoteIdent } from './db.js';
-import { GATEWAY_STATE_MIGRATION } from './gateway-state.js';
+import { GATEWAY_STATE_MIGRATION, USAGE_BY_OPERATION_MIGRATION } from './gateway-state.js';
 
 export interface Migration {
   version: number;
@@ -88,6 +88,7 @@ CREATE INDEX idempotency_created_idx ON idempotency (created_at);
 `,
   },
   { version: 2, name: 'gateway snapshots, gateway status, usage, error samples', sql: GATEWAY_STATE_MIGRATION },
+  { version: 3, name: 'usage per OpenAPI operation', sql: USAGE_BY_OPERATION_MIGRATION },
 ];
 
 /** A 32-bit advisory lock key derived from a label (stable across processes and versions). */

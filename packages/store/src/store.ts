@@ -6,13 +6,14 @@ import { openPglite, openPostgres, quoteIdent, type Db, type Queryable, type Row
 import { migrate } from './migrations.js';
 import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit, type AuditTail } from './audit.js';
 import { indexApi, searchApis, unindexApi } from './search.js';
-import { getSnapshot, getSnapshotHead, listErrorSamples, listGateways, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
+import { getSnapshot, getSnapshotHead, listErrorSamples, listGateways, operationUsage, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
 import type {
   ErrorSampleRecord,
   GatewayStatusRecord,
   SnapshotHead,
   SnapshotRecord,
   UsageRecord,
+  OperationUsageRecord,
   AuditEvent,
   AuditInput,
   AuditVerification,
@@ -409,6 +410,10 @@ export class SqlStore implements Store {
 
   usage(filter: { api?: string; environment?: string; application?: string; since: string }): Promise<UsageRecord[]> {
     return usage(this.outside('usage'), filter);
+  }
+
+  operationUsage(filter: { api: string; version: string; since: string }): Promise<OperationUsageRecord[]> {
+    return operationUsage(this.outside('operationUsage'), filter);
   }
 
   listErrorSamples(filter: { api?: string; environment?: string; limit: number }): Promise<ErrorSampleRecord[]> {

@@ -190,12 +190,22 @@ export interface UsageRecord {
   environment: string;
   api: string;
   version: string;
+  /** the OpenAPI operation, `METHOD /path/{template}`; absent when the request matched none */
+  operation?: string;
   application?: string;
   statusClass: '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
   count: number;
   latencySumMs: number;
   /** counts per latency bucket, in the order of LATENCY_BUCKETS_MS plus one overflow bucket */
   latencyBuckets: number[];
+}
+
+/** Requests of one (environment, application, operation) of an API version, summed over a window. */
+export interface OperationUsageRecord {
+  environment: string;
+  application?: string;
+  operation?: string;
+  requests: number;
 }
 
 export interface ErrorSampleRecord {
@@ -225,5 +235,7 @@ export interface GatewayStateStore {
   recordGatewayReport(status: GatewayStatusRecord, usage: UsageRecord[], errors: ErrorSampleRecord[]): Promise<void>;
   listGateways(environment?: string): Promise<GatewayStatusRecord[]>;
   usage(filter: { api?: string; environment?: string; application?: string; since: string }): Promise<UsageRecord[]>;
+  /** requests per (environment, application, operation) of one API version since `since` */
+  operationUsage(filter: { api: string; version: string; since: string }): Promise<OperationUsageRecord[]>;
   listErrorSamples(filter: { api?: string; environment?: string; limit: number }): Promise<ErrorSampleRecord[]>;
 }

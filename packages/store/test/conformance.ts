@@ -602,6 +602,26 @@ export function storeConformance(factory: StoreFactory): void {
       });
     });
 
+    describe('usage per operation', () => {
+      it('adds up reports per (environment, application, operation) of one version since a time, and keeps rows without an operation apart', async () => {
+        const store = await fresh();
+        const status = { gateway: 'gw-1', environment: 'dev', appliedVersion: 1, startedAt: '2026-12-01T00:00:00.000Z', lastSeenAt: '2026-12-01T00:00:00.000Z' };
+        const row = (minute: string, operation: string | undefined, application: string | undefined, count: number, version = 'v1') => ({
+          minute, environment: 'dev', api: 'payments', version, ...(operation !== undefined && { operation }), ...(application !== undefined && { application }), statusClass: '2xx' as const, count, latencySumMs: count, latencyBuckets: [count],
+        });
+        await store.recordGatewayReport(status, [row('2026-12-01T10:00:00.000Z', 'GET /payments', 'bob-app', 3), row('2026-12-01T10:00:00.000Z', 'POST /payments', 'bob-app', 1), row('2026-12-01T10:00:00.000Z', undefined, undefined, 2)], []);
+        // the same cell again adds up; another minute, another version, an old minute
+        await store.recordGatewayReport(status, [row('2026-12-01T10:00:00.000Z', 'GET /payments', 'bob-app', 4), row('2026-12-01T10:01:00.000Z', 'GET /payments', 'bob-app', 5), row('2026-12-01T10:01:00.000Z', 'GET /payments', 'bob-app', 9, 'v2'), row('2026-10-01T10:00:00.000Z', 'GET /payments', 'old-app', 7)], []);
+        expect(await store.operationUsage({ api: 'payments', version: 'v1', since: '2026-11-01T00:00:00.000Z' })).toEqual([
+          { environment: 'dev', requests: 2 },
+          { environment: 'dev', application: 'bob-app', operation: 'GET /payments', requests: 12 },
+          { environment: 'dev', application: 'bob-app', operation: 'POST /payments', requests: 1 },
+        ]);
+        const minutes = await store.usage({ api: 'payments', since: '2026-12-01T10:00:00.000Z' });
+        expect(minutes.filter((u) => u.operation === 'GET /payments' && u.version === 'v1').map((u) => u.count)).toEqual([7, 5]);
+      });
+    });
+
     describe('tokens and idempotency', () => {
       let store: Store;
       beforeAll(async () => {

@@ -48,6 +48,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: Deps, snapshot
       environment: r.environment,
       api: u.api,
       version: u.version,
+      ...(u.operation !== undefined && { operation: u.operation }),
       ...(u.application !== undefined && { application: u.application }),
       statusClass: u.statusClass,
       count: u.count,
