@@ -2,7 +2,7 @@
 // with the request shape and the response types it expects. Commands never build URLs themselves.
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@apigov/model';
-import type { LintFinding } from '@apigov/openapi';
+import type { ChangelogChange, LintFinding } from '@apigov/openapi';
 import type { ControlPlaneClient } from './http.js';
 
 export interface Whoami {
@@ -35,11 +35,24 @@ export interface RegisterRequest {
   tags?: string[];
 }
 
+/** A change as the control plane reports it: the diff engine's Change, with the consumers it affects. */
+export type ApiChange = ChangelogChange;
+
+/** What changed between two versions of an API (`POST /v1/apis/{name}/diff`, and a registration's `changes`). */
+export interface ApiDiff {
+  api?: string;
+  from: string;
+  to: string;
+  summary: { breaking: number; warning: number; info: number };
+  refused?: boolean;
+  changes: ApiChange[];
+}
+
 export interface RegisterResult {
   /** true for 201 (a new Api), false for 200 (a version added or replaced). */
   created: boolean;
-  /** The Api resource plus `findings`, as returned. */
-  body: ResourceDocument & { findings?: Finding[] };
+  /** The Api resource plus `findings` and, for a new revision or major, what changed, as returned. */
+  body: ResourceDocument & { findings?: Finding[]; changes?: ApiDiff };
 }
 
 export interface VersionSummary {
@@ -157,6 +170,16 @@ export async function getResource(cp: ControlPlaneClient, plural: string, name: 
 export async function registerApi(cp: ControlPlaneClient, req: RegisterRequest): Promise<RegisterResult> {
   const res = await cp.request('POST', '/v1/apis/register', { body: req });
   return { created: res.status === 201, body: res.body as RegisterResult['body'] };
+}
+
+/** `POST /v1/apis/{name}/diff`: the changes between two versions, or between a version and a document. */
+export async function diffApi(cp: ControlPlaneClient, api: string, req: { from?: string; to?: string; spec?: string | SpecBundle }): Promise<ApiDiff> {
+  return (await cp.request('POST', `/v1/apis/${seg(api)}/diff`, { body: req })).body as ApiDiff;
+}
+
+/** `GET /v1/apis/{name}/versions/{version}/openapi`: the registered document. */
+export async function versionDocument(cp: ControlPlaneClient, api: string, version: string): Promise<Record<string, unknown>> {
+  return (await cp.request('GET', `/v1/apis/${seg(api)}/versions/${seg(version)}/openapi`)).body as Record<string, unknown>;
 }
 
 /** `GET /v1/apis/{name}/versions` */

@@ -2,11 +2,14 @@
 // outcome into an exit code (0 ok, 1 failure, 2 usage error) with at most one error line on stderr.
 import { Command, CommanderError } from 'commander';
 import { CLI_USAGE, CliError, EXIT_OK, EXIT_USAGE, exitCodeOf, formatError } from './errors.js';
+import type { ApiChange } from './api.js';
+import { changeLines } from './changes.js';
 import { writeErr } from './output.js';
 import { Session, type CommandRegistrar } from './session.js';
 import { registerAppCommands } from './commands/apps.js';
 import { registerApplyCommands } from './commands/apply.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerChangeCommands } from './commands/changes.js';
 import { registerCallCommand } from './commands/call.js';
 import { registerContextCommands } from './commands/contexts.js';
 import { registerDescribeCommands } from './commands/describe.js';
@@ -33,6 +36,7 @@ const COMMANDS: CommandRegistrar[] = [
   registerEnvironmentCommands,
   registerRegisterCommand,
   registerValidateCommand,
+  registerChangeCommands,
   registerLifecycleCommands,
   registerSearchCommand,
   registerDescribeCommands,
@@ -86,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     const changes = e instanceof CliError ? e.extensions.breakingChanges : undefined;
     if (Array.isArray(changes) && changes.length > 0) {
       // what breaks, one per line, before the one-line error
-      process.stdout.write(`Breaking changes (${changes.length}):\n${changes.map((c) => `  - ${String((c as { message?: unknown }).message)}\n`).join('')}`);
+      process.stdout.write(`Breaking changes (${changes.length}):\n${changeLines(changes as ApiChange[])}`);
     }
     writeErr(formatError(e));
     return exitCodeOf(e);

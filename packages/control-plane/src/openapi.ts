@@ -39,6 +39,7 @@ export function operationsTable(): Record<string, Operation> {
     'POST /v1/apis/register': { summary: 'Register an API or a version from its OpenAPI document', tags: ['apis'], body: 'RegisterRequest', ok: { status: 201, schema: 'Api' }, write: true },
     'GET /v1/apis/{name}/versions': { summary: "An API's versions and their state per environment", tags: ['apis'], ok: { status: 200 } },
     'GET /v1/apis/{name}/versions/{version}/openapi': { summary: 'The stored OpenAPI document of a version', tags: ['apis'], ok: { status: 200 } },
+    'POST /v1/apis/{name}/diff': { summary: 'Changes between two versions (a changelog) or between a version and a document, with migration notes and affected consumers', tags: ['apis'], body: 'DiffRequest', ok: { status: 200 } },
     'POST /v1/apis/{name}/versions/{version}/publish': { summary: 'Publish a version to an environment (runs the governance gate)', tags: ['lifecycle'], body: 'LifecycleRequest', ok: { status: 200, schema: 'Api' }, write: true },
     'POST /v1/apis/{name}/versions/{version}/deprecate': { summary: 'Deprecate a version (sunset date, successor)', tags: ['lifecycle'], body: 'LifecycleRequest', ok: { status: 200, schema: 'Api' }, write: true },
     'POST /v1/apis/{name}/versions/{version}/retire': { summary: 'Retire a version', tags: ['lifecycle'], body: 'LifecycleRequest', ok: { status: 200, schema: 'Api' }, write: true },
@@ -119,6 +120,14 @@ export function controlPlaneOpenApi(): Record<string, unknown> {
         spec: { oneOf: [{ type: 'string' }, { type: 'object', required: ['entry', 'files'], properties: { entry: { type: 'string' }, files: { type: 'object', additionalProperties: { type: 'string' } } } }] },
         upstreams: { type: 'object', additionalProperties: { type: 'string' } }, visibility: { enum: ['public', 'internal', 'team-only'] },
         title: { type: 'string' }, description: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    DiffRequest: {
+      type: 'object',
+      properties: {
+        from: { type: 'string', description: 'base version (default: the one before `to`)' },
+        to: { type: 'string', description: 'revision version (default: the latest)' },
+        spec: { description: 'a document to compare with `from` instead of a registered version', oneOf: [{ type: 'string' }, { type: 'object', required: ['entry', 'files'], properties: { entry: { type: 'string' }, files: { type: 'object', additionalProperties: { type: 'string' } } } }] },
       },
     },
     LifecycleRequest: { type: 'object', properties: { environment: { type: 'string' }, upstream: { type: 'string' }, routePrefix: { type: 'string' }, sunset: { type: 'string' }, successor: { type: 'string' } } },

@@ -122,6 +122,11 @@ export const planSpec = z
   .strict();
 
 export const GATE_LEVELS = ['error', 'warn', 'never'] as const;
+/** What a diff rule's level may be set to in a ruleset. */
+export const CHANGE_LEVEL_OVERRIDES = ['breaking', 'warning', 'info', 'off'] as const;
+/** The level of change at which a new revision of a published version is refused in an environment. */
+export const BREAKING_GATE_LEVELS = ['breaking', 'warning', 'never'] as const;
+export type BreakingGateLevel = (typeof BREAKING_GATE_LEVELS)[number];
 export type GateLevel = (typeof GATE_LEVELS)[number];
 
 export const governanceRulesetSpec = z
@@ -133,6 +138,24 @@ export const governanceRulesetSpec = z
     gates: z
       .array(z.object({ environment: z.union([resourceName, z.literal('*')]), blockOn: z.enum(GATE_LEVELS) }).strict())
       .default([]),
+    /** The breaking-change check of a published version's new revision (rule ids of @apigov/openapi's diff engine). */
+    breakingChanges: z
+      .object({
+        /** Level overrides per diff rule id; 'off' drops the rule. */
+        rules: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, { message: 'must be a diff rule id (kebab-case)' }), z.enum(CHANGE_LEVEL_OVERRIDES)).default({}),
+        /** Which level refuses a new revision in an environment; `*` matches any environment not listed. Default: breaking everywhere. */
+        gates: z.array(z.object({ environment: z.union([resourceName, z.literal('*')]), blockOn: z.enum(BREAKING_GATE_LEVELS) }).strict()).default([]),
+        /** Waivers by fingerprint: this one change does not block this API until the expiry date. */
+        exceptions: z
+          .array(
+            z
+              .object({ fingerprint: z.string().regex(/^[0-9a-f]{20}$/, { message: 'must be a change fingerprint (20 hex characters)' }), api: resourceName, version: versionKeySchema.optional(), reason: z.string().min(1).max(1000), expires: dateSchema })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .optional(),
     /** Waivers: a rule that does not block one API until the expiry date. */
     exceptions: z
       .array(

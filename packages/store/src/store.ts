@@ -224,6 +224,10 @@ class SqlTx implements StoreTx {
     );
   }
 
+  operationUsage(filter: { api: string; version: string; since: string }): Promise<OperationUsageRecord[]> {
+    return operationUsage(this.q, filter);
+  }
+
   async deleteTokensOf(user: string): Promise<number> {
     return (await this.q.query('DELETE FROM tokens WHERE user_name = $1 RETURNING token_hash', [user])).length;
   }

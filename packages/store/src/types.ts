@@ -120,6 +120,8 @@ export interface StoreTx {
   /** Deletes; returns what was deleted or null when absent. Removes the API from the search index. */
   delete(kind: Kind, name: string): Promise<StoredResource | null>;
   audit(event: AuditInput): Promise<AuditEvent>;
+  /** requests per (environment, application, operation) of one API version since `since` (read in the transaction) */
+  operationUsage(filter: { api: string; version: string; since: string }): Promise<OperationUsageRecord[]>;
   putToken(tokenHash: string, record: TokenRecord): Promise<void>;
   deleteTokensOf(user: string): Promise<number>;
   saveIdempotent(key: string, actor: string, response: IdempotentResponse): Promise<void>;

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { VISIBILITIES, versionKey } from '@apigov/model';
 import { registerApi, type Finding, type RegisterRequest } from '../api.js';
 import { collectSpec } from '../bundle.js';
+import { changeLines, summaryText } from '../changes.js';
 import { countFindings, describeCounts } from '../findings.js';
 import { collect, collectUpstream, nameOption, outputOption, versionOption, type OutputOptions } from '../options.js';
 import { emit } from '../output.js';
@@ -64,6 +65,12 @@ export function registerRegisterCommand(program: Command, session: Session): voi
           for (const [env, url] of Object.entries(opts.upstream ?? {})) lines.push(`  upstream ${env}: ${url}`);
           const counts = countFindings(findings);
           lines.push(`Lint: ${describeCounts(counts)}${counts.error + counts.warn > 0 ? ` (apigov validate ${opts.spec} lists them)` : ''}.`);
+          const changes = result.body.changes;
+          if (changes !== undefined) {
+            const shown = changes.changes.filter((c) => c.level !== 'info');
+            lines.push(`Changes from ${changes.from} to ${changes.to}: ${summaryText(changes.summary)}${changes.summary.info > 0 ? ` (apigov changelog ${opts.name} lists them all)` : ''}.`);
+            if (shown.length > 0) lines.push(changeLines(shown).trimEnd());
+          }
           return lines.join('\n') + '\n';
         });
       }),

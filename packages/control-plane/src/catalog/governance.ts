@@ -71,10 +71,11 @@ export async function assertGatePasses(g: Governance, api: string, version: stri
     );
   const blocking = findings.filter((f) => blocks(level, f.severity) && !waived(f));
   if (blocking.length === 0) return;
-  const first = blocking[0];
+  const spelled = blocking.slice(0, 50).map((f, i) => `${i + 1}) ${f.rule} at ${f.path}${f.line ? ` line ${f.line}` : ''}: ${f.message}`);
+  if (blocking.length > 50) spelled.push(`and ${blocking.length - 50} more`);
   throw new ApigovError(
     'APIGOV_ERR_GOVERNANCE_BLOCKED',
-    `publishing ${api} ${version} to ${environment} is blocked by ${blocking.length} lint finding${blocking.length > 1 ? 's' : ''} at or above '${level}' (first: ${first.rule} at ${first.path}${first.line ? ` line ${first.line}` : ''}: ${first.message})`,
-    { extensions: { findings: blocking, environment, blockOn: level } },
+    `publishing ${api} ${version} to ${environment} is blocked by ${blocking.length} lint finding${blocking.length > 1 ? 's' : ''} at or above '${level}': ${spelled.join('; ')}`,
+    { extensions: { findings: blocking, environment, blockOn: level }, errors: blocking.map((f) => ({ path: f.path, message: `${f.rule}: ${f.message}` })) },
   );
 }

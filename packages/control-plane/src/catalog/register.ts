@@ -1,9 +1,10 @@
 // Registering an API or one version of it from an OpenAPI document: the producer's self-service entry point.
 import { ApigovError, API_VERSION, parseResource, versionKey, type AnyResource, type ApiSpec, type FieldError } from '@apigov/model';
-import { loadSpec, type LintFinding, type SpecSource } from '@apigov/openapi';
+import { loadSpec, type LintFinding, type OpenApiDocument, type SpecSource } from '@apigov/openapi';
 import type { StoredResource } from '@apigov/store';
 import { notFound } from '../problem.js';
 import { canSee } from '../rbac.js';
+import { assessedChanges, withAffectedConsumers, type AssessedChange } from './breaking-changes.js';
 import { lintDocument, loadGovernance } from './governance.js';
 import { writeResource, type WriteContext } from './writes.js';
 
@@ -44,7 +45,15 @@ export function parseRegisterRequest(body: unknown): RegisterRequest {
   return b as unknown as RegisterRequest;
 }
 
-export async function registerApi(ctx: WriteContext, req: RegisterRequest): Promise<{ stored: StoredResource; created: boolean; findings: LintFinding[] }> {
+/** What a registration changed: against the version's previous revision, or (a new major) against the previous major. */
+export interface RegisteredChanges {
+  from: string;
+  to: string;
+  summary: { breaking: number; warning: number; info: number };
+  changes: AssessedChange[];
+}
+
+export async function registerApi(ctx: WriteContext, req: RegisterRequest): Promise<{ stored: StoredResource; created: boolean; findings: LintFinding[]; changes?: RegisteredChanges }> {
   const loaded = await loadSpec(req.spec);
   const key = versionKey(req.version ?? loaded.version);
   if (key === undefined) {
@@ -93,5 +102,18 @@ export async function registerApi(ctx: WriteContext, req: RegisterRequest): Prom
   const { stored } = await writeResource(ctx, next, { action: current ? 'register-version' : 'register' });
   ctx.governance ??= await loadGovernance(ctx.tx);
   const findings = await lintDocument(loaded.document, ctx.governance.ruleOverrides);
-  return { stored, created: !current, findings };
+  let changes: RegisteredChanges | undefined;
+  if (current && current.resource.kind === 'Api') {
+    const was = current.resource.spec.versions;
+    const same = was.find((v) => v.name === key);
+    const earlier = was.filter((v) => Number(v.name.slice(1)) < Number(key.slice(1))).sort((a, b) => Number(a.name.slice(1)) - Number(b.name.slice(1)));
+    const base = same ?? earlier[earlier.length - 1];
+    if (base !== undefined) {
+      const list = await withAffectedConsumers(ctx.tx, req.name, base.name, assessedChanges(ctx.governance.rulesets, base.openapi as OpenApiDocument, loaded.document));
+      const summary = { breaking: 0, warning: 0, info: 0 };
+      for (const c of list) summary[c.level]++;
+      changes = { from: same ? `${base.name} (revision ${base.revision ?? '?'})` : base.name, to: `${key} (revision ${loaded.version})`, summary, changes: list };
+    }
+  }
+  return { stored, created: !current, findings, ...(changes && { changes }) };
 }

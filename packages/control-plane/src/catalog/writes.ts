@@ -12,12 +12,13 @@ import {
   type Kind,
   type LifecycleState,
 } from '@apigov/model';
-import { findBreakingChanges, type OpenApiDocument } from '@apigov/openapi';
+import type { OpenApiDocument } from '@apigov/openapi';
 import type { StoredResource, StoreTx } from '@apigov/store';
 import type { Principal } from '../auth.js';
 import { authorizeWrite, sees } from '../visibility.js';
 import { prepareSubscription } from '../consumption/subscriptions.js';
 import { notFound } from '../problem.js';
+import { assertKnownDiffRules, assertRevisionAllowed } from './breaking-changes.js';
 import { assertGatePasses, loadGovernance, type Governance } from './governance.js';
 import { assertNotReferenced, assertReferencesExist, forgetReference } from './references.js';
 
@@ -82,6 +83,7 @@ export async function writeResource(ctx: WriteContext, requested: AnyResource, o
   await authorizeWrite(tx, principal, kind, name, current?.resource, requested);
   await assertReferencesExist(tx, requested, prefix);
   const next = requested.kind === 'Subscription' ? await prepareSubscription(ctx, current?.resource, requested, prefix) : requested;
+  if (next.kind === 'GovernanceRuleset') assertKnownDiffRules(next.spec, prefix);
   if (next.kind === 'Api') await checkApiChange(ctx, name, current?.resource.kind === 'Api' ? current.resource.spec : undefined, next.spec, prefix);
   const stored = await tx.put(next, principal.name, options.expectedVersion);
   await tx.audit({
@@ -102,14 +104,10 @@ async function checkApiChange(ctx: WriteContext, api: string, before: ApiSpec | 
     const wasServed = old !== undefined && Object.values(old.environments).some((e) => isServed(e.state));
     const docChanged = old !== undefined && documentHash(old.openapi) !== documentHash(v.openapi);
     if (old && wasServed && docChanged) {
-      const changes = findBreakingChanges(old.openapi as OpenApiDocument, v.openapi as OpenApiDocument);
-      if (changes.length > 0) {
-        throw new ApigovError(
-          'APIGOV_ERR_SPEC_BREAKING_CHANGE',
-          `${api} ${v.name} is published; this document breaks it in ${changes.length} place${changes.length > 1 ? 's' : ''} (first: ${changes[0].message}); publish it as a new major version instead`,
-          { extensions: { breakingChanges: changes }, errors: changes.map((c) => ({ path: `${prefix}spec.versions[${i}].openapi`, message: c.message })) },
-        );
-      }
+      // a new revision of a served version: refused when it breaks its clients (a new major version never is)
+      ctx.governance ??= await loadGovernance(ctx.tx);
+      const served = Object.entries(old.environments).filter(([, e]) => isServed(e.state)).map(([env]) => env);
+      await assertRevisionAllowed(ctx.tx, ctx.governance.rulesets, api, v.name, served, old.openapi as OpenApiDocument, v.openapi as OpenApiDocument, `${prefix}spec.versions[${i}].openapi`);
     }
     for (const [env, e] of Object.entries(v.environments)) {
       const from: LifecycleState = old?.environments[env]?.state ?? 'draft';

@@ -1,7 +1,8 @@
-// API-specific REST: register from a spec, versions, the stored OpenAPI document, and lifecycle actions.
+// API-specific REST: register from a spec, versions, the stored OpenAPI document, diffs and changelogs, and lifecycle actions.
 import type { FastifyInstance } from 'fastify';
 import { versionKey } from '@apigov/model';
 import { requireSignedIn } from '../auth.js';
+import { diffApi, parseDiffRequest } from '../catalog/changelog.js';
 import { changeLifecycle, parseLifecycleRequest, type LifecycleAction } from '../catalog/lifecycle-actions.js';
 import { parseRegisterRequest, registerApi } from '../catalog/register.js';
 import { ifMatch, inTransaction, type Deps } from '../http.js';
@@ -19,7 +20,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: Deps): void {
     const envs = await environmentIndex(deps.store);
     const { stored, created, body } = await inTransaction(deps, request, async (ctx) => {
       const r = await registerApi(ctx, req);
-      const body = { ...render(r.stored, envs), findings: r.findings };
+      const body = { ...render(r.stored, envs), findings: r.findings, ...(r.changes && { changes: r.changes }) };
       if (key !== undefined) await ctx.tx.saveIdempotent(key, ctx.principal.name, { requestHash: requestHash(request), status: r.created ? 201 : 200, body });
       return { ...r, body };
     });
@@ -43,6 +44,12 @@ export function registerApiRoutes(app: FastifyInstance, deps: Deps): void {
     const v = spec.versions.find((x) => x.name === key);
     if (!v) throw notFound(`version ${request.params.version} of Api ${request.params.name}`);
     return v.openapi;
+  });
+
+  // the changes between two versions (the changelog of the later one), or between a version and a document not yet registered
+  app.post<{ Params: { name: string } }>('/v1/apis/:name/diff', async (request) => {
+    requireSignedIn(request.principal);
+    return diffApi(deps.store, request.principal, request.params.name, parseDiffRequest(request.body));
   });
 
   for (const action of ['publish', 'deprecate', 'retire'] as const satisfies readonly LifecycleAction[]) {
