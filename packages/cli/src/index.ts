@@ -16,6 +16,7 @@ import { registerDescribeCommands } from './commands/describe.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerGatewayCommand } from './commands/gateway.js';
+import { registerHookCommands } from './commands/hooks.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerRegisterCommand } from './commands/register.js';
@@ -37,6 +38,7 @@ const COMMANDS: CommandRegistrar[] = [
   registerRegisterCommand,
   registerValidateCommand,
   registerChangeCommands,
+  registerHookCommands,
   registerLifecycleCommands,
   registerSearchCommand,
   registerDescribeCommands,
