@@ -206,6 +206,25 @@ async function call<T>(method: string, path: string, body?: unknown, token = ses
   return data as T;
 }
 
+/** A change between two versions, as POST /v1/apis/{name}/diff reports it (the diff engine's Change). */
+export interface ApiChange {
+  id: string;
+  level: 'breaking' | 'warning' | 'info';
+  operation?: string;
+  text: string;
+  fingerprint: string;
+  migration: string;
+  affectedConsumers?: Array<{ application: string; team?: string; environments: string[]; subscribed: boolean; requests: number }>;
+}
+
+export interface ApiDiff {
+  api: string;
+  from: string;
+  to: string;
+  summary: { breaking: number; warning: number; info: number };
+  changes: ApiChange[];
+}
+
 export const api = {
   whoami: (token?: string) => call<Whoami>('GET', '/v1/whoami', undefined, token),
   openapiDocument: () => call<Record<string, unknown>>('GET', '/v1/openapi.json'),
@@ -217,6 +236,7 @@ export const api = {
   policies: () => call<Page<Policy>>('GET', '/v1/policies?limit=500'),
   getApi: (name: string) => call<Api>('GET', `/v1/apis/${enc(name)}`),
   openapi: (name: string, version: string) => call<Record<string, unknown>>('GET', `/v1/apis/${enc(name)}/versions/${enc(version)}/openapi`),
+  diff: (name: string, body: { from: string; to: string }) => call<ApiDiff>('POST', `/v1/apis/${enc(name)}/diff`, body),
   lint: (spec: string, environment?: string) => call<LintResult>('POST', '/v1/lint', { spec, ...(environment && { environment }) }),
   register: (req: RegisterRequest) => call<Api & { findings?: LintFinding[] }>('POST', '/v1/apis/register', req),
   publish: (name: string, version: string, body: { environment: string; upstream?: string }) =>

@@ -1,4 +1,5 @@
-// What the portal reads from an OpenAPI document itself: its operations, and the changes between two versions.
+// What the portal reads from an OpenAPI document itself: its operations (the changes between versions come from
+// the control plane's diff engine, POST /v1/apis/{name}/diff).
 export interface Operation {
   method: string;
   path: string;
@@ -21,24 +22,4 @@ export function operations(doc: Record<string, unknown> | undefined): Operation[
     }
   }
   return out;
-}
-
-export interface Change {
-  kind: 'added' | 'removed' | 'changed';
-  operation: string;
-  summary?: string;
-}
-
-/** Operations added, removed or changed (parameters, request body or response codes) from `from` to `to`. */
-export function diffOperations(from: Record<string, unknown>, to: Record<string, unknown>): Change[] {
-  const a = new Map(operations(from).map((o) => [o.key, o]));
-  const b = new Map(operations(to).map((o) => [o.key, o]));
-  const out: Change[] = [];
-  for (const [k, o] of b) {
-    const before = a.get(k);
-    if (!before) out.push({ kind: 'added', operation: k, summary: o.summary });
-    else if (before.shape !== o.shape) out.push({ kind: 'changed', operation: k, summary: o.summary });
-  }
-  for (const [k, o] of a) if (!b.has(k)) out.push({ kind: 'removed', operation: k, summary: o.summary });
-  return out.sort((x, y) => x.operation.localeCompare(y.operation));
 }

@@ -12,6 +12,7 @@ export const CLIENT_OPERATIONS = [
   'GET /v1/policies',
   'GET /v1/apis/{name}',
   'GET /v1/apis/{name}/versions/{version}/openapi',
+  'POST /v1/apis/{name}/diff',
   'POST /v1/lint',
   'POST /v1/apis/register',
   'POST /v1/apis/{name}/versions/{version}/publish',

@@ -2,10 +2,10 @@
 // reference (renderer loaded only here), a try-it panel that calls the gateway with one of the user's keys, and
 // the changes between two versions.
 import { lazy, Suspense, useMemo, useState } from 'react';
-import { api, problemText, type Api } from '../api';
+import { api, problemText, type Api, type ApiChange } from '../api';
 import { useLoad } from '../hooks';
 import { session } from '../session';
-import { diffOperations, operations } from '../openapi';
+import { operations } from '../openapi';
 import { ErrorMessage, StateBadge } from '../components/ui';
 
 const Reference = lazy(() => import('../components/Reference'));
@@ -216,12 +216,10 @@ function Changes({ a }: { a: Api }) {
   const names = a.spec.versions.map((v) => v.name);
   const [from, setFrom] = useState(names[0]);
   const [to, setTo] = useState(names[names.length - 1]);
-  const diff = useLoad(async () => {
-    if (from === to) return [];
-    const [x, y] = await Promise.all([api.openapi(a.metadata.name, from), api.openapi(a.metadata.name, to)]);
-    return diffOperations(x, y);
-  }, [a.metadata.name, from, to]);
+  const diff = useLoad(async () => (from === to ? undefined : api.diff(a.metadata.name, { from, to })), [a.metadata.name, from, to]);
   if (names.length < 2) return <p>There is one version so far: nothing to compare.</p>;
+  const groups = new Map<string, ApiChange[]>();
+  for (const c of diff.data?.changes ?? []) groups.set(c.operation ?? 'The whole API', [...(groups.get(c.operation ?? 'The whole API') ?? []), c]);
   return (
     <div>
       <div className="fields">
@@ -243,16 +241,35 @@ function Changes({ a }: { a: Api }) {
         </div>
       </div>
       <ErrorMessage>{diff.error}</ErrorMessage>
-      {diff.data && diff.data.length === 0 && <p>No operation was added, removed or changed.</p>}
-      {diff.data && diff.data.length > 0 && (
-        <ul className="changes">
-          {diff.data.map((c) => (
-            <li key={c.operation} className={`change-${c.kind}`}>
-              <span className="pill">{c.kind}</span> <code>{c.operation}</code> {c.summary}
-            </li>
-          ))}
-        </ul>
+      {diff.data && (
+        <p aria-live="polite">
+          {diff.data.summary.breaking} breaking, {diff.data.summary.warning} warnings, {diff.data.summary.info} other changes from {diff.data.from} to {diff.data.to}.
+        </p>
       )}
+      {[...groups.entries()].map(([operation, changes]) => (
+        <section key={operation} aria-label={`Changes to ${operation}`}>
+          <h3>
+            <code>{operation}</code>
+          </h3>
+          <ul className="changes">
+            {changes.map((c) => (
+              <li key={c.fingerprint} className={`change-${c.level}`}>
+                <span className="pill">{c.level}</span> {c.operation !== undefined && c.text.startsWith(`${c.operation}: `) ? c.text.slice(c.operation.length + 2) : c.text}
+                <div className="hint">Migration: {c.migration}</div>
+                {(c.affectedConsumers ?? []).filter((x) => x.subscribed || x.requests > 0).length > 0 && (
+                  <div className="hint">
+                    Affects:{' '}
+                    {(c.affectedConsumers ?? [])
+                      .filter((x) => x.subscribed || x.requests > 0)
+                      .map((x) => `${x.application}${x.team ? ` (${x.team})` : ''}: ${x.requests} call${x.requests === 1 ? '' : 's'} in 30 days`)
+                      .join('; ')}
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ))}
     </div>
   );
 }
