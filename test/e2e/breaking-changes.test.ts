@@ -205,7 +205,7 @@ describe('a breaking revision of a published version', () => {
       await page.getByText('Signed in as').waitFor();
       await page.goto('/apis/payments');
       await page.getByRole('heading', { name: 'Changes between versions' }).waitFor();
-      const section = page.getByRole('region', { name: 'Changes to GET /payments' });
+      const section = page.getByRole('region', { name: 'Changes to GET /payments', exact: true });
       await section.waitFor();
       await expect.poll(() => section.innerText()).toMatch(/breaking\s+query parameter 'status' became required/);
       const text = await section.innerText();
