@@ -31,10 +31,12 @@ export async function loadGovernance(tx: StoreTx): Promise<Governance> {
   return { rulesets: effective, ruleOverrides };
 }
 
-/** The strictest gate any ruleset sets for an environment (an exact entry beats that ruleset's `*`). */
+/** The strictest gate any ruleset sets for an environment (an exact entry beats that ruleset's `*`); the default gates when none sets any. */
 export function blockLevel(g: Governance, environment: string): GateLevel {
   let level: GateLevel = 'never';
-  for (const r of g.rulesets) {
+  // rulesets that only set breaking-change rules (or rule severities) keep the default lint gates
+  const rulesets = g.rulesets.some((r) => r.gates.length > 0) ? g.rulesets : [...g.rulesets, DEFAULT_RULESET];
+  for (const r of rulesets) {
     const gate = r.gates.find((x) => x.environment === environment) ?? r.gates.find((x) => x.environment === '*');
     if (gate && strictness[gate.blockOn] > strictness[level]) level = gate.blockOn;
   }
