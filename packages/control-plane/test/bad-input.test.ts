@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse as YAMLparse } from 'yaml';
 import { openStore } from '@apigov/store';
 import { startControlPlane, type RunningControlPlane } from '../src/index.js';
 
@@ -184,5 +185,37 @@ describe('bad input is refused precisely and changes nothing', () => {
     const r = await call('GET', '/v1/whoami', { token: t.json.token as string });
     expect(r.status).toBe(401);
     expect(r.json.code).toBe('APIGOV_ERR_AUTH_EXPIRED_TOKEN');
+  });
+});
+
+describe('documents that break the official OpenAPI schema', () => {
+  const INVALID = join(ROOT, 'packages', 'openapi', 'test', 'fixtures', 'invalid');
+  const expected: Record<string, RegExp> = {
+    'example-examples.yaml': /^spec\.versions\[0\]\.openapi\/components\/parameters\/animal$/,
+    'invalid_schema_types.yaml': /^spec\.versions\[0\]\.openapi\/components\/schemas\/invalid_(null|number|array)$/,
+    'parameter-object-header-allowReserved.yaml': /^spec\.versions\[0\]\.openapi\/components\/parameters\/header$/,
+    'server_enum_empty.yaml': /^spec\.versions\[0\]\.openapi\/servers\/0\/variables\/var\/enum$/,
+    'no_containers.yaml': /./,
+    'unknown_container.yaml': /./,
+  };
+  for (const [file, pointer] of Object.entries(expected)) {
+    it(`${file}: register is refused, naming where, and nothing is stored`, async () => {
+      const before = await observe();
+      const r = await call('POST', '/v1/apis/register', { token: ADMIN, body: { name: 'must-fail', team: 'payments', version: '1', spec: readFileSync(join(INVALID, file), 'utf8') } });
+      expect(r.status, r.text).toBe(422);
+      expect(r.type).toMatch(/application\/problem\+json/);
+      expect(r.json.code).toBe('APIGOV_ERR_SPEC_INVALID');
+      const errors = r.json.errors as Array<{ path: string; message: string }>;
+      expect(errors.length).toBeGreaterThan(0);
+      for (const e of errors) expect(e.path).toMatch(pointer);
+      expect(await observe()).toBe(before);
+    });
+  }
+
+  it('an Api applied with such a document is refused the same way', async () => {
+    const doc = YAMLparse(readFileSync(join(INVALID, 'server_enum_empty.yaml'), 'utf8'));
+    const r = await call('POST', '/v1/apply', { token: ADMIN, body: { documents: [res('Api', 'must-fail', { owner: 'payments', title: 'T', versions: [{ name: 'v1', openapi: doc }] })] } });
+    expect(r.status).toBe(422);
+    expect((r.json.errors as Array<{ path: string }>)[0].path).toMatch(/openapi\/servers\/0\/variables\/var\/enum$/);
   });
 });

@@ -11,3 +11,5 @@ export { diffOpenApi, type Change, type DiffOptions } from './diff/diff.js';
 export { RULES as DIFF_RULES, CHANGE_LEVELS, type ChangeLevel, type Rule as DiffRule } from './diff/rules.js';
 export { extractOperations } from './snapshot-operations.js';
 export { changelogOf, changelogMarkdown, changelogHtml, type Changelog, type ChangelogChange, type ChangelogConsumer, type ChangelogGroup } from './diff/changelog.js';
+export { officialSchemaViolations, type SchemaViolation } from './official-schema.js';
+export { detectFormat } from './detect.js';

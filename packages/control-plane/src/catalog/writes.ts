@@ -12,7 +12,7 @@ import {
   type Kind,
   type LifecycleState,
 } from '@apigov/model';
-import type { OpenApiDocument } from '@apigov/openapi';
+import { detectFormat, officialSchemaViolations, type OpenApiDocument } from '@apigov/openapi';
 import type { StoredResource, StoreTx } from '@apigov/store';
 import type { Principal } from '../auth.js';
 import { authorizeWrite, sees } from '../visibility.js';
@@ -98,9 +98,24 @@ export async function writeResource(ctx: WriteContext, requested: AnyResource, o
   return { stored, outcome: current ? 'update' : 'create' };
 }
 
+/** Refuses a document that breaks the official OpenAPI JSON Schema of its version, naming each violation's JSON pointer. */
+function assertOfficialSchema(document: OpenApiDocument, path: string): void {
+  const format = detectFormat(document);
+  const violations = officialSchemaViolations(document, format);
+  if (violations.length === 0) return;
+  const errors = violations.map((v) => ({ path: `${path}${v.pointer}`, message: v.message }));
+  const listed = violations.slice(0, 10).map((v) => `${v.pointer === '' ? '(root)' : v.pointer}: ${v.message}`);
+  throw new ApigovError(
+    'APIGOV_ERR_SPEC_INVALID',
+    `the document does not match the official OpenAPI ${format} schema in ${violations.length}${violations.length >= 50 ? '+' : ''} place${violations.length > 1 ? 's' : ''}: ${listed.join('; ')}${violations.length > 10 ? '; …' : ''}`,
+    { errors, extensions: { openapiVersion: format } },
+  );
+}
+
 async function checkApiChange(ctx: WriteContext, api: string, before: ApiSpec | undefined, after: ApiSpec, prefix: string): Promise<void> {
   for (const [i, v] of after.versions.entries()) {
     const old = before?.versions.find((o) => o.name === v.name);
+    if (old === undefined || documentHash(old.openapi) !== documentHash(v.openapi)) assertOfficialSchema(v.openapi as OpenApiDocument, `${prefix}spec.versions[${i}].openapi`);
     const wasServed = old !== undefined && Object.values(old.environments).some((e) => isServed(e.state));
     const docChanged = old !== undefined && documentHash(old.openapi) !== documentHash(v.openapi);
     if (old && wasServed && docChanged) {
