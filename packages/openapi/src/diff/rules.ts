@@ -18,7 +18,8 @@ export type Direction = 'request' | 'response';
 /** Schema-level changes, by direction: the same edit breaks a request or a response, rarely both. */
 interface SchemaRule {
   request: ChangeLevel;
-  response: ChangeLevel;
+  /** null: only a sender can meet this change (what a reader sees of it has its own rule) */
+  response: ChangeLevel | null;
   text: string;
   migration: { request: string; response: string };
 }
@@ -60,20 +61,20 @@ const SCHEMA_RULES: Record<string, SchemaRule> = {
   'format-removed': { request: I, response: W, text: '{name} no longer has a format (was {detail})', migration: { request: 'Nothing to do.', response: 'Accept {name} in any format.' } },
   'format-changed': { request: W, response: W, text: '{name} format changed: {detail}', migration: { request: 'Send {name} in the {to} format.', response: 'Parse {name} in the {to} format.' } },
   'default-changed': { request: W, response: I, text: '{name} default changed: {detail}', migration: { request: 'Send {name} explicitly if you relied on {from}.', response: 'Nothing to do.' } },
-  'additional-properties-refused': { request: W, response: I, text: '{name} no longer accepts undocumented members', migration: { request: 'Send only the documented members of {name}.', response: 'Nothing to do.' } },
+  'additional-properties-refused': { request: W, response: null, text: '{name} no longer accepts undocumented members', migration: { request: 'Send only the documented members of {name}.', response: 'Nothing to do.' } },
   'one-of-branch-removed': { request: B, response: I, text: '{name} no longer accepts the oneOf branch {detail}', migration: { request: 'Stop sending {name} shaped as {detail}.', response: 'Nothing to do.' } },
   'one-of-branch-added': { request: I, response: W, text: '{name} has a new oneOf branch {detail}', migration: { request: 'Nothing to do.', response: 'Handle {name} shaped as {detail}.' } },
   'any-of-branch-removed': { request: B, response: I, text: '{name} no longer accepts the anyOf branch {detail}', migration: { request: 'Stop sending {name} shaped as {detail}.', response: 'Nothing to do.' } },
   'any-of-branch-added': { request: I, response: W, text: '{name} has a new anyOf branch {detail}', migration: { request: 'Nothing to do.', response: 'Handle {name} shaped as {detail}.' } },
-  'became-choice': { request: W, response: W, text: '{name} is now a choice of {detail} schemas, none of which takes everything it took', migration: { request: 'Check that what you send for {name} matches one of its new schemas.', response: 'Handle each of the new schemas of {name}.' } },
-  'one-of-branch-split': { request: W, response: W, text: '{name}: the oneOf branch {detail} became several, none of which takes everything it took', migration: { request: 'Check that what you send for {name} matches one of its new branches.', response: 'Handle each of the new branches of {name}.' } },
-  'any-of-branch-split': { request: W, response: W, text: '{name}: the anyOf branch {detail} became several, none of which takes everything it took', migration: { request: 'Check that what you send for {name} matches one of its new branches.', response: 'Handle each of the new branches of {name}.' } },
+  'became-choice': { request: W, response: null, text: '{name} is now a choice of {detail} schemas, none of which takes everything it took', migration: { request: 'Check that what you send for {name} matches one of its new schemas.', response: 'Handle each of the new schemas of {name}.' } },
+  'one-of-branch-split': { request: W, response: null, text: '{name}: the oneOf branch {detail} became several, none of which takes everything it took', migration: { request: 'Check that what you send for {name} matches one of its new branches.', response: 'Handle each of the new branches of {name}.' } },
+  'any-of-branch-split': { request: W, response: null, text: '{name}: the anyOf branch {detail} became several, none of which takes everything it took', migration: { request: 'Check that what you send for {name} matches one of its new branches.', response: 'Handle each of the new branches of {name}.' } },
   // members (object properties, parameters, headers): {name} is the member itself
   removed: { request: W, response: B, text: '{name} removed', migration: { request: 'Stop sending {name}; it is ignored or refused now.', response: 'Stop reading {name}; it is no longer returned.' } },
-  'removed-and-refused': { request: B, response: B, text: '{name} removed, and undocumented members are refused', migration: { request: 'Stop sending {name}; requests with it are refused.', response: 'Stop reading {name}.' } },
+  'removed-and-refused': { request: B, response: null, text: '{name} removed, and undocumented members are refused', migration: { request: 'Stop sending {name}; requests with it are refused.', response: 'Stop reading {name}.' } },
   added: { request: I, response: I, text: '{name} added', migration: { request: 'Nothing to do; you may send {name}.', response: 'Nothing to do; you may read {name}.' } },
-  'added-required': { request: B, response: I, text: '{name} added as required', migration: { request: 'Send {name} in every request.', response: 'Nothing to do.' } },
-  'added-required-with-default': { request: W, response: I, text: '{name} added as required, with a default', migration: { request: 'Send {name}; a server that does not fill in defaults refuses requests without it.', response: 'Nothing to do.' } },
+  'added-required': { request: B, response: null, text: '{name} added as required', migration: { request: 'Send {name} in every request.', response: 'Nothing to do.' } },
+  'added-required-with-default': { request: W, response: null, text: '{name} added as required, with a default', migration: { request: 'Send {name}; a server that does not fill in defaults refuses requests without it.', response: 'Nothing to do.' } },
   'became-required': { request: B, response: I, text: '{name} became required', migration: { request: 'Send {name} in every request.', response: 'Nothing to do.' } },
   'became-optional': { request: I, response: B, text: '{name} became optional', migration: { request: 'Nothing to do.', response: 'Handle answers without {name}.' } },
   'style-changed': { request: B, response: B, text: '{name} is serialised differently: {detail}', migration: { request: 'Serialise {name} as {to}.', response: 'Parse {name} as {to}.' } },
@@ -84,23 +85,24 @@ const SCHEMA_RULES: Record<string, SchemaRule> = {
 export function schemaLevel(suffix: string, direction: Direction): ChangeLevel {
   const r = SCHEMA_RULES[suffix];
   if (r === undefined) throw new Error(`unknown schema rule ${suffix}`);
-  return r[direction];
+  return r[direction] ?? r.request;
 }
 
 /** Where a schema sits, as a rule-id prefix: the thing itself and its nested members. */
 export interface SchemaPlace {
   /** e.g. `request-parameter`, `request-body`, `response-header` */
   root: string;
-  /** e.g. `request-parameter-property`, `request-property`, `response-property` */
+  /** e.g. `request-property`, `response-property`; a parameter's and a header's members keep their own prefix */
   nested: string;
   direction: Direction;
 }
 
 export const SCHEMA_PLACES: SchemaPlace[] = [
-  { root: 'request-parameter', nested: 'request-parameter-property', direction: 'request' },
+  // a parameter's or a header's own members (deepObject parameters, object headers) keep its prefix: the text names them
+  { root: 'request-parameter', nested: 'request-parameter', direction: 'request' },
   { root: 'request-body', nested: 'request-property', direction: 'request' },
   { root: 'response-body', nested: 'response-property', direction: 'response' },
-  { root: 'response-header', nested: 'response-header-property', direction: 'response' },
+  { root: 'response-header', nested: 'response-header', direction: 'response' },
 ];
 
 /** Rules that are not about a schema. */
@@ -146,7 +148,8 @@ function schemaRules(): Rule[] {
       const member = ['removed', 'removed-and-refused', 'added', 'added-required', 'added-required-with-default', 'became-required', 'became-optional', 'style-changed', 'moved'].includes(suffix);
       if (place.root === 'request-body' && ['added', 'added-required', 'became-required', 'became-optional', 'removed'].includes(suffix)) {
         // the body's own presence has its own rules (OTHER_RULES); its members are properties
-        out.push(...[place.nested].map((prefix) => ({ id: `${prefix}-${suffix}`, level: r[place.direction], text: r.text, migration: r.migration[place.direction] })));
+        const level = r[place.direction];
+        if (level !== null) out.push({ id: `${place.nested}-${suffix}`, level, text: r.text, migration: r.migration[place.direction] });
         continue;
       }
       if (suffix === 'style-changed' || suffix === 'moved') {
@@ -154,7 +157,9 @@ function schemaRules(): Rule[] {
         continue;
       }
       const prefixes = member ? (place.root === 'request-parameter' || place.root === 'response-header' ? [place.root, place.nested] : [place.nested]) : [place.root, place.nested];
-      for (const prefix of prefixes) out.push({ id: `${prefix}-${suffix}`, level: r[place.direction], text: r.text, migration: r.migration[place.direction] });
+      const level = r[place.direction];
+      if (level === null) continue;
+      for (const prefix of new Set(prefixes)) out.push({ id: `${prefix}-${suffix}`, level, text: r.text, migration: r.migration[place.direction] });
     }
   }
   return out;
