@@ -270,7 +270,7 @@ function compareMembers(cmp: SchemaComparer, dir: Direction, a: SchemaView, b: S
     const isRequired = b.required.has(name);
     if (!relevant(cmp.revision, pb)) {
       // became readOnly (a sender may no longer set it) or writeOnly (a reader no longer gets it)
-      out.push({ suffix: sends ? 'removed' : 'removed', at: [step], base: pa.pointer, revision: pb.pointer });
+      out.push({ suffix: 'removed', at: [step], base: pa.pointer, revision: pb.pointer });
       continue;
     }
     if (!wasRequired && isRequired) out.push({ suffix: 'became-required', at: [step], base: pa.pointer, revision: pb.pointer });
