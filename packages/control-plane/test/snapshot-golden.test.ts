@@ -38,7 +38,9 @@ describe('snapshot compiler golden files', () => {
       const content = compileSnapshot(inputOf(file));
       const out = `# hash ${snapshotHash(content)}\n` + stringify(sortKeys(content), { lineWidth: 0 });
       const golden = join(DIR, file.replace('.in.yaml', '.out.yaml'));
-      if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) writeFileSync(golden, out);
+      if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, out);
+      // a missing golden fails: it is written only on purpose, with UPDATE_GOLDEN=1, and then reviewed
+      expect(existsSync(golden), `${golden} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
       expect(out).toBe(readFileSync(golden, 'utf8'));
     });
   }
