@@ -1,7 +1,7 @@
 // `apigov breaking` on local files (exit codes, -o json/markdown, bad input) and `apigov hooks install` in a real
 // local Git repository pushing to a real bare remote: lint at commit, breaking changes refused at push, a new major let through.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -127,6 +127,45 @@ describe('apigov hooks install in a real Git repository', () => {
     expect(pushed.code, pushed.output).toBe(0);
     expect(pushed.output).toMatch(/new major version 1\.0\.0 → 2\.0\.0/);
     expect(git(remote, 'log', '--format=%s', 'main').trim().split('\n')[0]).toBe('payments v2');
+  });
+
+  it('checks a document split over several files when only a file it $refs changed', async () => {
+    const dir = tempDir();
+    const remote = join(dir, 'remote.git');
+    const repo = join(dir, 'repo');
+    git(dir, 'init', '-q', '--bare', remote);
+    git(dir, 'init', '-q', repo);
+    git(repo, 'config', 'user.email', 'alex@example.com');
+    git(repo, 'config', 'user.name', 'alex');
+    git(repo, 'remote', 'add', 'origin', remote);
+    const api = (version: string) => [
+      'openapi: 3.0.3',
+      `info: {title: Pets, version: '${version}', contact: {name: Pets team, email: pets@example.com}}`,
+      'security: [{key: []}]',
+      'paths:',
+      '  /pets:',
+      '    post:',
+      '      operationId: createPet',
+      '      summary: Create a pet',
+      "      requestBody: {required: true, content: {application/json: {schema: {$ref: 'schemas/pet.yaml'}}}}",
+      "      responses: {'201': {description: created}, '400': {description: bad}, '500': {description: failed}}",
+      'components:',
+      '  securitySchemes: {key: {type: apiKey, in: header, name: x-api-key}}',
+      '',
+    ].join('\n');
+    mkdirSync(join(repo, 'schemas'));
+    writeFileSync(join(repo, 'openapi.yaml'), api('1.0.0'));
+    writeFileSync(join(repo, 'schemas', 'pet.yaml'), 'type: object\nproperties:\n  name: {type: string}\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'pets');
+    git(repo, 'push', '-q', '-u', 'origin', 'HEAD:main');
+    expect((await run(['hooks', 'install', '--dir', repo])).code).toBe(0);
+    writeFileSync(join(repo, 'schemas', 'pet.yaml'), 'type: object\nrequired: [name, species]\nproperties:\n  name: {type: string}\n  species: {type: string}\n');
+    git(repo, 'commit', '-q', '-a', '-m', 'species is required');
+    const refused = gitResult(repo, 'push', 'origin', 'HEAD:main');
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toMatch(/apigov pre-push: openapi\.yaml: 2 breaking changes/);
+    expect(refused.output).toMatch(/request property 'species' \(application\/json\) added as required/);
   });
 
   it('keeps a hook it did not write unless --force, and refuses a directory that is not a repository', async () => {

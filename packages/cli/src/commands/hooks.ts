@@ -2,11 +2,13 @@
 // the staged OpenAPI files (as `apigov validate`); pre-push refuses breaking changes against the upstream's version of
 // each changed OpenAPI file, unless the document's major version changed. The hooks call `apigov hooks run`.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
+import { collectSpec } from '../bundle.js';
 import { changeLines } from '../changes.js';
 import { CliError, EXIT_FAILURE, usageError } from '../errors.js';
 import { blockOnFor, isBlocking } from '../gates.js';
@@ -78,12 +80,33 @@ async function preCommit(cwd: string): Promise<number> {
   return blocked > 0 ? EXIT_FAILURE : 0;
 }
 
+/** Extracts the tree of `sha` once per hook run (for documents split over several files). */
+async function treeOf(cwd: string, sha: string, trees: Map<string, string>): Promise<string> {
+  let dir = trees.get(sha);
+  if (dir === undefined) {
+    if (!/^[0-9a-f]{7,64}$/.test(sha)) throw usageError(`not a commit: ${sha}`);
+    dir = await mkdtemp(join(tmpdir(), 'apigov-hook-'));
+    await run('sh', ['-c', `git archive --format=tar ${sha} | tar -x -C "$1"`, 'sh', dir], { cwd, maxBuffer: 1024 * 1024 });
+    trees.set(sha, dir);
+  }
+  return dir;
+}
+
+async function loadAt(cwd: string, sha: string, file: string, text: string, trees: Map<string, string>) {
+  const spec = await specLibrary();
+  // a single-file document loads from its text; one with references to other files from the commit's tree
+  if (!/\$ref\s*["']?\s*:\s*["']?(?!#)[^"'\s#]/.test(text)) return spec.loadSpec(text);
+  const collected = await collectSpec(join(await treeOf(cwd, sha, trees), file));
+  return spec.loadSpec(collected.source);
+}
+
 /** Each pushed ref's changed OpenAPI files compared with the remote's version: breaking changes refuse the push unless the major changed. */
 async function prePush(cwd: string, stdin: string): Promise<number> {
   const spec = await specLibrary();
   const { majorOf } = await import('@apigov/openapi');
   let refused = 0;
-  {
+  const trees = new Map<string, string>();
+  try {
     for (const line of stdin.split('\n')) {
       const [, localSha, , remoteSha] = line.trim().split(/\s+/);
       if (localSha === undefined || remoteSha === undefined || ZERO.test(localSha)) continue; // a deleted ref
@@ -93,7 +116,12 @@ async function prePush(cwd: string, stdin: string): Promise<number> {
         base = (await git(cwd, ['merge-base', localSha, '@{u}']).catch(() => git(cwd, ['merge-base', localSha, 'origin/HEAD']).catch(() => ''))).trim();
         if (base === '') continue;
       }
-      const files = (await git(cwd, ['diff', '--name-only', '--diff-filter=MR', '-z', base, localSha])).split('\0').filter((f) => CANDIDATE.test(f));
+      const changed = (await git(cwd, ['diff', '--name-only', '--diff-filter=MR', '-z', base, localSha])).split('\0').filter((f) => CANDIDATE.test(f));
+      let files = changed;
+      // a changed file that is not a document itself may be a part other documents $ref: check every document then
+      const fragments = [];
+      for (const f of changed) if (!looksLikeOpenApi((await show(cwd, `${localSha}:${f}`)) ?? '')) fragments.push(f);
+      if (fragments.length > 0) files = (await git(cwd, ['ls-tree', '-r', '--name-only', '-z', localSha])).split('\0').filter((f) => CANDIDATE.test(f));
       for (const file of files) {
         const before = await show(cwd, `${base}:${file}`);
         const after = await show(cwd, `${localSha}:${file}`);
@@ -101,7 +129,8 @@ async function prePush(cwd: string, stdin: string): Promise<number> {
         let a;
         let b;
         try {
-          [a, b] = [await spec.loadSpec(before), await spec.loadSpec(after)];
+          // a document whose $refs reach other files is read from a checkout of each commit (git archive)
+          [a, b] = [await loadAt(cwd, base, file, before, trees), await loadAt(cwd, localSha, file, after, trees)];
         } catch (e) {
           writeErr(`apigov pre-push: ${file}: ${e instanceof Error ? e.message : String(e)}`);
           refused++;
@@ -119,6 +148,8 @@ async function prePush(cwd: string, stdin: string): Promise<number> {
         writeErr(changeLines(breaking).trimEnd());
       }
     }
+  } finally {
+    for (const dir of trees.values()) await rm(dir, { recursive: true, force: true });
   }
   if (refused > 0) writeErr(`apigov pre-push: push refused: make the change compatible, or bump the major of info.version for a new major version (skip once with --no-verify)`);
   return refused > 0 ? EXIT_FAILURE : 0;
