@@ -21,6 +21,8 @@ const MARKER = '# apigov hook: written by `apigov hooks install`';
 const HOOKS = ['pre-commit', 'pre-push'] as const;
 const ZERO = /^0+$/;
 const CANDIDATE = /\.(ya?ml|json)$/i;
+/** a $ref to another file (not `#/...`) */
+const EXTERNAL_REF = /\$ref["']?\s*:\s*["']?(?!#)[^"'\s#]/;
 
 async function git(cwd: string, args: string[]): Promise<string> {
   return (await run('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout;
@@ -64,7 +66,8 @@ async function preCommit(cwd: string): Promise<number> {
     if (text === undefined || !looksLikeOpenApi(text)) continue;
     let findings;
     try {
-      findings = await spec.lintSpec({ text });
+      // a document that $refs other files is linted bundled, from the working tree (its parts as they are there)
+      findings = EXTERNAL_REF.test(text) ? await spec.lintSpec({ document: (await spec.loadSpec((await collectSpec(join(cwd, file))).source)).document }) : await spec.lintSpec({ text });
     } catch (e) {
       writeErr(`apigov pre-commit: ${file}: ${e instanceof Error ? e.message : String(e)}`);
       blocked++;
@@ -95,7 +98,7 @@ async function treeOf(cwd: string, sha: string, trees: Map<string, string>): Pro
 async function loadAt(cwd: string, sha: string, file: string, text: string, trees: Map<string, string>) {
   const spec = await specLibrary();
   // a single-file document loads from its text; one with references to other files from the commit's tree
-  if (!/\$ref\s*["']?\s*:\s*["']?(?!#)[^"'\s#]/.test(text)) return spec.loadSpec(text);
+  if (!EXTERNAL_REF.test(text)) return spec.loadSpec(text);
   const collected = await collectSpec(join(await treeOf(cwd, sha, trees), file));
   return spec.loadSpec(collected.source);
 }
