@@ -172,6 +172,12 @@ export async function registerApi(cp: ControlPlaneClient, req: RegisterRequest):
   return { created: res.status === 201, body: res.body as RegisterResult['body'] };
 }
 
+/** `GET /v1/exports/{format}`: the model for another platform, as YAML text or `{documents, warnings}`. */
+export async function exportFormat(cp: ControlPlaneClient, format: string, json: boolean): Promise<string | { documents: unknown[]; warnings: unknown[] }> {
+  const res = await cp.request('GET', `/v1/exports/${seg(format)}`, { accept: json ? 'application/json' : 'application/yaml' });
+  return json ? (res.body as { documents: unknown[]; warnings: unknown[] }) : res.text;
+}
+
 /** `POST /v1/apis/{name}/diff`: the changes between two versions, or between a version and a document. */
 export async function diffApi(cp: ControlPlaneClient, api: string, req: { from?: string; to?: string; spec?: string | SpecBundle }): Promise<ApiDiff> {
   return (await cp.request('POST', `/v1/apis/${seg(api)}/diff`, { body: req })).body as ApiDiff;

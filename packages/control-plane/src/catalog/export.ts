@@ -20,6 +20,6 @@ export async function exportResources(store: Store, principal: Principal, kinds:
   return out;
 }
 
-export function toYamlStream(resources: Resource[]): string {
+export function toYamlStream(resources: readonly unknown[]): string {
   return resources.map((r) => stringify(r, { aliasDuplicateObjects: false, lineWidth: 0 })).map((s) => `---\n${s}`).join('');
 }

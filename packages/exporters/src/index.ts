@@ -1,0 +1,8 @@
+// Public surface of @apigov/exporters: the governed model translated to other platforms' resources. One module per
+// target; each returns documents and warnings for what the target cannot express.
+export { exportBackstage } from './backstage.js';
+export { ofKind, type ExportOptions, type ExportResult, type ExportWarning } from './export.js';
+
+/** The export formats, by the name `apigov export --format` and `GET /v1/exports/{format}` take. */
+export const EXPORT_FORMATS = ['backstage'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
