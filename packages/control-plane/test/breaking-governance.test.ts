@@ -145,6 +145,26 @@ describe('breaking-change rules in a GovernanceRuleset', () => {
     await ruleset({});
   });
 
+  it("names the callers of a changed operation even when the revision renames its path parameter", async () => {
+    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+    await cp.store.recordGatewayReport({ gateway: 'gw-test', environment: 'dev', appliedVersion: 1, startedAt: minute, lastSeenAt: minute }, [
+      { minute, environment: 'dev', api: 'pay-dev', version: 'v1', operation: 'GET /payments/{id}', application: 'bob-app', statusClass: '2xx', count: 7, latencySumMs: 7, latencyBuckets: [7] },
+    ], []);
+    const revision = edited((d) => {
+      const item = d.paths['/payments/{id}'];
+      delete d.paths['/payments/{id}'];
+      for (const p of item.get.parameters ?? []) if (p.name === 'id') p.name = 'paymentId';
+      d.paths['/payments/{paymentId}'] = item;
+      delete d.components.schemas.Payment.properties.description;
+      d.components.schemas.Payment.required = d.components.schemas.Payment.required.filter((r: string) => r !== 'description');
+    });
+    const r = await call('POST', '/v1/apis/pay-dev/diff', alex, { spec: revision });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect(r.json.refused).toBe(true);
+    const change = (r.json.changes as Array<Record<string, any>>).find((c) => c.operation === 'GET /payments/{paymentId}' && c.id === 'response-property-removed');
+    expect(change?.affectedConsumers).toEqual([{ application: 'bob-app', environments: ['dev'], subscribed: false, requests: 7 }]);
+  });
+
   it('the lint gate lists every blocking finding with its location (a ruleset that sets no lint gates keeps the default ones)', async () => {
     const bad = readFileSync(join(ROOT, 'packages', 'openapi', 'test', 'fixtures', 'bad-house.openapi.yaml'), 'utf8');
     expect((await call('POST', '/v1/apis/register', alex, { name: 'ledger', team: 'payments', spec: bad, upstreams: { prod: 'http://127.0.0.1:9' } })).status).toBe(201);

@@ -8,6 +8,7 @@ export { houseRules, type HouseRule } from './house-rules.js';
 export { listOperations, type OperationSummary } from './operations.js';
 export { majorOf } from './version.js';
 export { diffOpenApi, type Change, type DiffOptions } from './diff/diff.js';
+export { pathShape } from './diff/operations-view.js';
 export { RULES as DIFF_RULES, CHANGE_LEVELS, type ChangeLevel, type Rule as DiffRule } from './diff/rules.js';
 export { extractOperations } from './snapshot-operations.js';
 export { changelogOf, changelogMarkdown, changelogHtml, type Changelog, type ChangelogChange, type ChangelogConsumer, type ChangelogGroup } from './diff/changelog.js';

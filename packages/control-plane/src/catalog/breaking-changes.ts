@@ -1,7 +1,7 @@
 // The breaking-change check of the publish path and the changelogs: the diff engine's changes at the levels the
 // GovernanceRulesets set, the gate per environment, waivers by fingerprint, and the consumers each change affects.
 import { ApigovError, type BreakingGateLevel, type FieldError, type GovernanceRulesetSpec } from '@apigov/model';
-import { diffOpenApi, DIFF_RULES, type Change, type ChangeLevel, type OpenApiDocument } from '@apigov/openapi';
+import { diffOpenApi, DIFF_RULES, pathShape, type Change, type ChangeLevel, type OpenApiDocument } from '@apigov/openapi';
 import type { StoreTx } from '@apigov/store';
 
 /** An application that a change affects: subscribed to the version, and/or seen calling the operation lately. */
@@ -95,18 +95,18 @@ export async function withAffectedConsumers(tx: StoreTx, api: string, version: s
   const calls = new Map<string, Map<string, { requests: number; environments: Set<string> }>>();
   for (const u of await tx.operationUsage({ api, version, since })) {
     if (u.application === undefined || u.operation === undefined) continue;
-    const byApp = calls.get(u.operation) ?? new Map();
+    const byApp = calls.get(shapeOf(u.operation)) ?? new Map();
     const entry = byApp.get(u.application) ?? { requests: 0, environments: new Set<string>() };
     entry.requests += u.requests;
     entry.environments.add(u.environment);
     byApp.set(u.application, entry);
-    calls.set(u.operation, byApp);
+    calls.set(shapeOf(u.operation), byApp);
   }
   const teams = new Map<string, string>();
   for (const a of await tx.list('Application', { limit: 100000 })) if (a.resource.kind === 'Application') teams.set(a.resource.metadata.name, a.resource.spec.owner);
   return changes.map((c) => {
     if (c.operation === undefined) return c;
-    const seen = calls.get(c.operation) ?? new Map<string, { requests: number; environments: Set<string> }>();
+    const seen = calls.get(shapeOf(c.operation)) ?? new Map<string, { requests: number; environments: Set<string> }>();
     const apps = new Set([...subscribed.keys(), ...seen.keys()]);
     const affected: AffectedConsumer[] = [...apps].map((application) => {
       const call = seen.get(application);
@@ -118,6 +118,9 @@ export async function withAffectedConsumers(tx: StoreTx, api: string, version: s
     return { ...c, affectedConsumers: affected };
   });
 }
+
+/** `GET /payments/{}`: usage is recorded under the served document's path template, a change names the revision's */
+const shapeOf = (operation: string): string => pathShape(operation);
 
 /** `GET /payments: query parameter 'status' became required (bob-app: 42 calls)` */
 export function describeChange(c: AssessedChange): string {
