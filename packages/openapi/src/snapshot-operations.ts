@@ -1,27 +1,12 @@
 // Extracts what the gateway's request validation needs from an OpenAPI document (2.0, 3.0, 3.1), for the control
 // plane's snapshot compiler: each operation's method, path template, parameters and request body schemas, and the shared schemas.
 import type { SnapshotOperation } from '@apigov/model';
+import { isRecord as isObject } from './json-path.js';
+import { derefInternal, HTTP_METHODS as METHODS } from './operations.js';
 
 type Json = Record<string, unknown>;
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Follows one internal `$ref` (`#/a/b`) in the document; returns the target or the input when it is not a ref. */
-function deref(doc: Json, v: unknown, depth = 0): unknown {
-  if (!isObject(v) || typeof v.$ref !== 'string' || depth > 20) return v;
-  const ref = v.$ref;
-  if (!ref.startsWith('#/')) return v;
-  let cur: unknown = doc;
-  for (const raw of ref.slice(2).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (!isObject(cur) && !Array.isArray(cur)) return v;
-    cur = (cur as Json)[key];
-  }
-  return cur === undefined ? v : deref(doc, cur, depth + 1);
-}
+const deref = (doc: Json, v: unknown): unknown => derefInternal(doc, v);
 
 /** Swagger 2.0 parameter (non-body) → an OpenAPI 3 style schema. */
 function swaggerParamSchema(p: Json): Json {
