@@ -261,7 +261,7 @@ function Changes({ a }: { a: Api }) {
                     Affects:{' '}
                     {(c.affectedConsumers ?? [])
                       .filter((x) => x.subscribed || x.requests > 0)
-                      .map((x) => `${x.application}${x.team ? ` (${x.team})` : ''}: ${x.requests} call${x.requests === 1 ? '' : 's'} in 30 days`)
+                      .map((x) => `${x.application}${x.team ? ` (${x.team})` : ''}: ${x.requests} call${x.requests === 1 ? '' : 's'} in 30 days${x.subscribed ? `, subscribed in ${x.environments.join(', ')}` : ''}`)
                       .join('; ')}
                   </div>
                 )}
