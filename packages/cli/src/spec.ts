@@ -1,6 +1,6 @@
 // The CLI's use of @apigov/openapi (loadSpec, lintSpec, diffOpenApi, changelogs), imported on first use so that
 // commands which do not touch OpenAPI documents start without loading the linter.
-import type { changelogHtml, changelogMarkdown, changelogOf, diffOpenApi, LintOptions, LoadedSpec, lintSpec, loadSpec } from '@apigov/openapi';
+import type { changelogHtml, changelogMarkdown, changelogOf, diffOpenApi, summarizeChanges, LintOptions, LoadedSpec, lintSpec, loadSpec } from '@apigov/openapi';
 
 export type { LoadedSpec };
 export type RuleSeverity = NonNullable<LintOptions['ruleOverrides']>[string];
@@ -12,6 +12,7 @@ export interface SpecLibrary {
   changelogOf: typeof changelogOf;
   changelogMarkdown: typeof changelogMarkdown;
   changelogHtml: typeof changelogHtml;
+  summarizeChanges: typeof summarizeChanges;
 }
 
 let library: Promise<SpecLibrary> | undefined;
@@ -24,6 +25,7 @@ export function specLibrary(): Promise<SpecLibrary> {
     changelogOf: m.changelogOf,
     changelogMarkdown: m.changelogMarkdown,
     changelogHtml: m.changelogHtml,
+    summarizeChanges: m.summarizeChanges,
   }));
   return library;
 }

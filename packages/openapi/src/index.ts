@@ -11,6 +11,6 @@ export { diffOpenApi, type Change, type DiffOptions } from './diff/diff.js';
 export { pathShape } from './diff/operations-view.js';
 export { RULES as DIFF_RULES, CHANGE_LEVELS, type ChangeLevel, type Rule as DiffRule } from './diff/rules.js';
 export { extractOperations } from './snapshot-operations.js';
-export { changelogOf, changelogMarkdown, changelogHtml, type Changelog, type ChangelogChange, type ChangelogConsumer, type ChangelogGroup } from './diff/changelog.js';
+export { affectedConsumersText, changeTextInOperation, changelogOf, changelogMarkdown, changelogHtml, summarizeChanges, type Changelog, type ChangelogChange, type ChangelogConsumer, type ChangelogGroup } from './diff/changelog.js';
 export { officialSchemaViolations, type SchemaViolation } from './official-schema.js';
 export { detectFormat } from './detect.js';

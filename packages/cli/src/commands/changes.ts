@@ -53,8 +53,7 @@ export function registerChangeCommands(program: Command, session: Session): void
         const b = await readDocument(session, 'revision', revision);
         const changes = spec.diffOpenApi(a, b);
         const failing = changes.filter((c) => LEVEL_RANK[c.level] >= LEVEL_RANK[opts.failOn]);
-        const summary = { breaking: 0, warning: 0, info: 0 };
-        for (const c of changes) summary[c.level]++;
+        const summary = spec.summarizeChanges(changes);
         if (opts.output === 'json' || opts.output === 'yaml') {
           const wire = changes.map((c) => ({ id: c.id, level: c.level, operation: c.operation ?? null, text: c.text, fingerprint: c.fingerprint, migration: c.migration, base: c.base ?? null, revision: c.revision ?? null }));
           writeOut(renderData(opts.output, { changes: wire }));

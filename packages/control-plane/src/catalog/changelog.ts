@@ -1,7 +1,7 @@
 // POST /v1/apis/{name}/diff: the changes between two versions of an API (its changelog) or between a version and a
 // document not yet registered, at the levels the rulesets set, with the consumers each change affects.
 import { ApigovError, versionKey, type ApiSpec, type ApiVersionSpec, type FieldError } from '@apigov/model';
-import { loadSpec, type OpenApiDocument, type SpecSource } from '@apigov/openapi';
+import { loadSpec, summarizeChanges, type OpenApiDocument, type SpecSource } from '@apigov/openapi';
 import type { Store } from '@apigov/store';
 import type { Principal } from '../auth.js';
 import { notFound } from '../problem.js';
@@ -86,9 +86,7 @@ export async function diffApi(store: Store, principal: Principal, api: string, r
   if (!(await approvesFor(store, principal, api))) {
     changes = changes.map((c) => (c.affectedConsumers === undefined ? c : { ...c, affectedConsumers: c.affectedConsumers.filter((a) => a.team !== undefined && a.team === principal.team) }));
   }
-  const summary = { breaking: 0, warning: 0, info: 0 };
-  for (const c of changes) summary[c.level]++;
-  const response: DiffResponse = { api, from: base.name, to, summary, changes };
+  const response: DiffResponse = { api, from: base.name, to, summary: summarizeChanges(changes), changes };
   if (req.spec !== undefined) {
     const served = Object.entries(base.environments).filter(([, e]) => e.state === 'published' || e.state === 'deprecated').map(([env]) => env);
     response.refused = changes.some((c) => c.waived === undefined && served.some((env) => gateBlocks(breakingGate(governance.rulesets, env), c.level)));

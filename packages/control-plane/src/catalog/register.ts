@@ -1,6 +1,6 @@
 // Registering an API or one version of it from an OpenAPI document: the producer's self-service entry point.
 import { ApigovError, API_VERSION, parseResource, versionKey, type AnyResource, type ApiSpec, type FieldError } from '@apigov/model';
-import { loadSpec, type LintFinding, type OpenApiDocument, type SpecSource } from '@apigov/openapi';
+import { loadSpec, summarizeChanges, type LintFinding, type OpenApiDocument, type SpecSource } from '@apigov/openapi';
 import type { StoredResource } from '@apigov/store';
 import { notFound } from '../problem.js';
 import { canSee } from '../rbac.js';
@@ -110,9 +110,7 @@ export async function registerApi(ctx: WriteContext, req: RegisterRequest): Prom
     const base = same ?? earlier[earlier.length - 1];
     if (base !== undefined) {
       const list = await withAffectedConsumers(ctx.tx, req.name, base.name, assessedChanges(ctx.governance.rulesets, base.openapi as OpenApiDocument, loaded.document));
-      const summary = { breaking: 0, warning: 0, info: 0 };
-      for (const c of list) summary[c.level]++;
-      changes = { from: same ? `${base.name} (revision ${base.revision ?? '?'})` : base.name, to: `${key} (revision ${loaded.version})`, summary, changes: list };
+      changes = { from: same ? `${base.name} (revision ${base.revision ?? '?'})` : base.name, to: `${key} (revision ${loaded.version})`, summary: summarizeChanges(list), changes: list };
     }
   }
   return { stored, created: !current, findings, ...(changes && { changes }) };

@@ -30,12 +30,30 @@ export interface Changelog {
 
 const rank: Record<ChangeLevel, number> = { breaking: 0, warning: 1, info: 2 };
 
+/** How many changes there are of each level. */
+export function summarizeChanges(changes: ReadonlyArray<Pick<Change, 'level'>>): Record<ChangeLevel, number> {
+  const summary: Record<ChangeLevel, number> = { breaking: 0, warning: 0, info: 0 };
+  for (const c of changes) summary[c.level]++;
+  return summary;
+}
+
+/** A change's text without its `METHOD /path: ` prefix, for where the operation is shown beside it. */
+export function changeTextInOperation(c: Pick<Change, 'text' | 'operation'>): string {
+  return c.operation !== undefined && c.text.startsWith(`${c.operation}: `) ? c.text.slice(c.operation.length + 2) : c.text;
+}
+
+/** `bob-app (orders): 3 calls in 30 days, subscribed in dev; …`, or undefined when no consumer is affected. */
+export function affectedConsumersText(c: ChangelogChange): string | undefined {
+  const list = (c.affectedConsumers ?? []).filter((a) => a.subscribed || a.requests > 0);
+  if (list.length === 0) return undefined;
+  return list.map((a) => `${a.application}${a.team ? ` (${a.team})` : ''}: ${a.requests} call${a.requests === 1 ? '' : 's'} in 30 days${a.subscribed ? `, subscribed in ${a.environments.join(', ')}` : ''}`).join('; ');
+}
+
 /** Groups changes by operation: operations with the most severe change first, then in the order they came. */
 export function changelogOf(title: string, from: string, to: string, changes: ChangelogChange[]): Changelog {
-  const summary: Record<ChangeLevel, number> = { breaking: 0, warning: 0, info: 0 };
+  const summary = summarizeChanges(changes);
   const groups = new Map<string, ChangelogGroup>();
   for (const c of changes) {
-    summary[c.level]++;
     const key = c.operation ?? '';
     let g = groups.get(key);
     if (g === undefined) groups.set(key, (g = { ...(c.operation !== undefined && { operation: c.operation }), changes: [] }));
@@ -45,12 +63,6 @@ export function changelogOf(title: string, from: string, to: string, changes: Ch
   ordered.sort((a, b) => a.worst - b.worst || a.i - b.i);
   for (const { g } of ordered) g.changes.sort((a, b) => rank[a.level] - rank[b.level]);
   return { title, from, to, summary, groups: ordered.map((o) => o.g) };
-}
-
-function consumersLine(c: ChangelogChange): string | undefined {
-  const list = (c.affectedConsumers ?? []).filter((a) => a.subscribed || a.requests > 0);
-  if (list.length === 0) return undefined;
-  return list.map((a) => `${a.application}${a.team ? ` (${a.team})` : ''}: ${a.requests} call${a.requests === 1 ? '' : 's'} in 30 days${a.subscribed ? `, subscribed in ${a.environments.join(', ')}` : ''}`).join('; ');
 }
 
 function mdEscape(s: string): string {
@@ -64,10 +76,10 @@ export function changelogMarkdown(log: Changelog): string {
   for (const g of log.groups) {
     lines.push(`## ${g.operation === undefined ? 'The whole API' : `\`${g.operation}\``}`, '');
     for (const c of g.changes) {
-      const text = g.operation !== undefined && c.text.startsWith(`${g.operation}: `) ? c.text.slice(g.operation.length + 2) : c.text;
+      const text = changeTextInOperation(c);
       lines.push(`- **${c.level}** ${mdEscape(text)} (\`${c.id}\`, fingerprint \`${c.fingerprint}\`)${c.waived ? ` — waived until ${c.waived.expires}: ${mdEscape(c.waived.reason)}` : ''}`);
       lines.push(`  - Migration: ${mdEscape(c.migration)}`);
-      const consumers = consumersLine(c);
+      const consumers = affectedConsumersText(c);
       if (consumers !== undefined) lines.push(`  - Affects: ${mdEscape(consumers)}`);
     }
     lines.push('');
@@ -92,8 +104,8 @@ export function changelogHtml(log: Changelog): string {
   for (const g of log.groups) {
     parts.push(`<h2>${g.operation === undefined ? 'The whole API' : `<code>${h(g.operation)}</code>`}</h2><ul>`);
     for (const c of g.changes) {
-      const text = g.operation !== undefined && c.text.startsWith(`${g.operation}: `) ? c.text.slice(g.operation.length + 2) : c.text;
-      const consumers = consumersLine(c);
+      const text = changeTextInOperation(c);
+      const consumers = affectedConsumersText(c);
       parts.push(
         `<li><strong class="${c.level}">${c.level}</strong> ${h(text)} <code>${h(c.id)}</code>${c.waived ? ` <em>waived until ${h(c.waived.expires)}</em>` : ''}<br><span class="note">Migration: ${h(c.migration)}</span>${consumers === undefined ? '' : `<br><span class="note">Affects: ${h(consumers)}</span>`}</li>`,
       );
