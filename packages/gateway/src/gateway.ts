@@ -26,6 +26,7 @@ import { createAdminServer, type SnapshotStatus } from './admin.js';
 import { SnapshotClient } from './snapshot-client.js';
 import { Reporter } from './reporter.js';
 import type { PolicyDefinition } from './policy.js';
+import { extAuthzPolicies, type GatewayMode } from './ext-authz.js';
 
 export interface GatewayOptions {
   /** control plane base URL; snapshots are long-polled from it and reports sent to it */
@@ -70,6 +71,8 @@ export interface GatewayOptions {
   snapshotWaitSeconds?: number;
   /** the pipeline policies (default: every registered policy) */
   policies?: ReadonlyArray<PolicyDefinition>;
+  /** proxy (default), or answer Envoy's HTTP external-authorization checks from the same snapshot (ext-authz.ts) */
+  mode?: GatewayMode;
   /** operational messages (default: stderr) */
   log?: (message: string) => void;
 }
@@ -132,8 +135,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     usage,
     accessLog,
+    mode: options.mode ?? 'proxy',
   });
-  const policies = options.policies ?? pipelinePolicies;
+  const all = options.policies ?? pipelinePolicies;
+  const policies = options.mode === 'ext-authz' ? extAuthzPolicies(all) : all;
   let applied: CompiledSnapshot | undefined;
   let lastRejection: SnapshotStatus['lastRejection'];
   let appliedCount = 0;

@@ -11,3 +11,5 @@ export { RedisCounterStore } from './counters/redis.js';
 export { parseGatewayArgs, main as runGatewayCommand, USAGE as GATEWAY_USAGE } from './main.js';
 export type { SnapshotStatus } from './admin.js';
 export { snapshotUrl, SNAPSHOT_WAIT_SECONDS } from './snapshot-client.js';
+export { ENVOY_ENFORCED, GATEWAY_MODES, type GatewayMode } from './ext-authz.js';
+export { CONSUMER_HEADER } from './upstream.js';

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { AggregatorRegistry } from 'prom-client';
 import { startGateway, type GatewayOptions } from './gateway.js';
+import { GATEWAY_MODES, type GatewayMode } from './ext-authz.js';
 import { verifySnapshotSteps, SnapshotRefusedError } from './snapshot.js';
 import { runInSlices } from './load-slices.js';
 import { parseSnapshotText } from './snapshot-text.js';
@@ -19,7 +20,7 @@ import { SnapshotClient } from './snapshot-client.js';
 
 export const USAGE = `usage: apigov gateway --env ENV [--control-plane URL] [--port N] [--admin-port N] [--host H]
   [--token T | APIGOV_GATEWAY_TOKEN] [--redis URL] [--cache-dir DIR] [--snapshot-file FILE]
-  [--access-log stdout|off|FILE] [--trusted-proxies CIDR,…] [--redact NAME,…] [--workers N] [--body-limit BYTES] [--report-interval MS]`;
+  [--mode proxy|ext-authz] [--access-log stdout|off|FILE] [--trusted-proxies CIDR,…] [--redact NAME,…] [--workers N] [--body-limit BYTES] [--report-interval MS]`;
 
 export interface GatewayCommand {
   options: GatewayOptions;
@@ -46,6 +47,7 @@ export function parseGatewayArgs(argv: string[], env: NodeJS.ProcessEnv = proces
       workers: { type: 'string' },
       'body-limit': { type: 'string' },
       'report-interval': { type: 'string' },
+      mode: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -62,6 +64,8 @@ export function parseGatewayArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   if (values['control-plane'] === undefined && values['snapshot-file'] === undefined) throw new Error(`give --control-plane URL or --snapshot-file FILE\n${USAGE}`);
   const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
   const token = values.token ?? env.APIGOV_GATEWAY_TOKEN;
+  const mode = values.mode ?? 'proxy';
+  if (!(GATEWAY_MODES as readonly string[]).includes(mode)) throw new Error(`--mode must be one of ${GATEWAY_MODES.join(', ')}, got ${mode}`);
   const options: GatewayOptions = {
     environment,
     port: int('port', values.port, 8080),
@@ -73,6 +77,7 @@ export function parseGatewayArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     ...(values['cache-dir'] !== undefined && { cacheDir: values['cache-dir'] }),
     ...(values['snapshot-file'] !== undefined && { snapshotFile: values['snapshot-file'] }),
     accessLog: values['access-log'] ?? 'stdout',
+    mode: mode as GatewayMode,
     ...(values['trusted-proxies'] !== undefined && { trustedProxies: list(values['trusted-proxies']) }),
     ...(values.redact !== undefined && { redact: list(values.redact) }),
     ...(values['body-limit'] !== undefined && { bodyLimitBytes: int('body-limit', values['body-limit'], 0) }),
@@ -81,8 +86,8 @@ export function parseGatewayArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   return { options, workers: int('workers', values.workers, 1) };
 }
 
-function listeningLine(env: string, url: string, adminUrl: string | undefined, version: number | undefined, workers: number): string {
-  return `apigov gateway (env ${env}) listening on ${url}${adminUrl === undefined ? '' : `, admin on ${adminUrl}`}, ${version === undefined ? 'no snapshot yet' : `snapshot v${version}`}${workers > 1 ? ` (${workers} workers)` : ''}`;
+function listeningLine(env: string, url: string, adminUrl: string | undefined, version: number | undefined, workers: number, mode: GatewayMode | undefined): string {
+  return `apigov gateway (env ${env}${mode === 'ext-authz' ? ', ext-authz for Envoy' : ''}) listening on ${url}${adminUrl === undefined ? '' : `, admin on ${adminUrl}`}, ${version === undefined ? 'no snapshot yet' : `snapshot v${version}`}${workers > 1 ? ` (${workers} workers)` : ''}`;
 }
 
 function urlOf(host: string, port: number): string {
@@ -91,7 +96,7 @@ function urlOf(host: string, port: number): string {
 
 async function runSingle(options: GatewayOptions): Promise<void> {
   const gw = await startGateway(options);
-  process.stdout.write(`${listeningLine(options.environment, gw.url, gw.adminUrl, gw.status().version, 1)}\n`);
+  process.stdout.write(`${listeningLine(options.environment, gw.url, gw.adminUrl, gw.status().version, 1, options.mode)}\n`);
   onShutdown(() => gw.close());
 }
 
@@ -280,7 +285,7 @@ async function runPrimary(options: GatewayOptions, count: number, argv: string[]
     });
     adminUrl = urlOf(host, (admin.address() as AddressInfo).port);
   }
-  process.stdout.write(`${listeningLine(options.environment, urlOf(host, port), adminUrl, current?.version, count)}\n`);
+  process.stdout.write(`${listeningLine(options.environment, urlOf(host, port), adminUrl, current?.version, count, options.mode)}\n`);
   onShutdown(async () => {
     stopping = true;
     await client?.stop();

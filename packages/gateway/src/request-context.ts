@@ -192,6 +192,19 @@ export class GatewayRequest implements RequestContext {
     this.finish();
   }
 
+  /** ext-authz mode: every policy let the request through; 200 without a body, with the headers for Envoy */
+  answerAllowed(headers: Record<string, string>): void {
+    if (this.done) return;
+    this.answered = true;
+    const out: string[] = ['content-length', '0', 'x-request-id', this.requestId];
+    for (const k in headers) out.push(k, headers[k]!);
+    this.status = 200;
+    this.bytes = 0;
+    this.res.writeHead(200, out);
+    this.res.end();
+    this.finish();
+  }
+
   /** the upstream (or a policy) has written the answer; records metrics, usage and the access log once */
   finish(): void {
     if (this.finished) return;

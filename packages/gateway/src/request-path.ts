@@ -11,6 +11,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { UsageRecorder } from './usage.js';
 import { ALWAYS_REDACTED, redactedPath, redactionProbe, type AccessLog } from './access-log.js';
 import type { CompiledPolicy } from './policy.js';
+import { allow, type GatewayMode } from './ext-authz.js';
 
 export interface RequestPathOptions {
   bodyLimitBytes: number;
@@ -20,6 +21,8 @@ export interface RequestPathOptions {
   metrics: GatewayMetrics;
   usage: UsageRecorder;
   accessLog: AccessLog | undefined;
+  /** proxy (default), or answer Envoy's authorization checks instead of forwarding (ext-authz.ts) */
+  mode?: GatewayMode;
 }
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,200}$/;
@@ -54,6 +57,7 @@ export class RequestPath implements RequestRuntime {
   private readonly usage: UsageRecorder;
   private readonly accessLog: AccessLog | undefined;
   private readonly random = new RandomHex();
+  private readonly extAuthz: boolean;
   inFlight = 0;
   served = 0;
 
@@ -65,6 +69,7 @@ export class RequestPath implements RequestRuntime {
     this.metrics = options.metrics;
     this.usage = options.usage;
     this.accessLog = options.accessLog;
+    this.extAuthz = options.mode === 'ext-authz';
   }
 
   /** the node:http 'request' listener */
@@ -165,6 +170,10 @@ export class RequestPath implements RequestRuntime {
   }
 
   private forward(ctx: GatewayRequest): void {
+    if (this.extAuthz) {
+      allow(ctx);
+      return;
+    }
     const pipeline = ctx.pipeline!;
     const respond = pipeline.respond;
     for (let i = 0; i < respond.length; i++) void respond[i]!.handle(ctx);

@@ -18,10 +18,13 @@ export const DEFAULT_CONNECT_MS = 5_000;
 export const PRECISE_TIMEOUT_BELOW_MS = 5_000;
 export const DEFAULT_REQUEST_MS = 30_000;
 
+/** The header that tells the upstream which application called (never taken from the client). */
+export const CONSUMER_HEADER = 'x-apigov-application';
+
 /** Request headers never forwarded (hop-by-hop, RFC 9110 §7.6.1), or replaced by the gateway's own. */
 const REQUEST_SKIP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
-  'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id', 'traceparent',
+  'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id', 'traceparent', CONSUMER_HEADER,
 ]);
 /** whether an upstream answer carries its own x-request-id (replaced by the gateway's) */
 function hasRequestId(headers: readonly string[]): boolean {
@@ -511,7 +514,8 @@ type IncomingBody = GatewayRequest['req'];
 
 /**
  * Sends the request upstream. Forwarded headers: the client's (one pass over rawHeaders) minus hop-by-hop ones and
- * removeRequestHeaders, plus setRequestHeaders, x-forwarded-for/proto/host, x-request-id and traceparent.
+ * removeRequestHeaders, plus setRequestHeaders, x-forwarded-for/proto/host, x-request-id, traceparent and the
+ * calling application (x-apigov-application, when a credential named one; a client's own is never passed on).
  */
 export function forward(ctx: GatewayRequest, stage: UpstreamStage, forwardedProto: string | undefined): void {
   const req = ctx.req;
@@ -552,6 +556,8 @@ export function forward(ctx: GatewayRequest, stage: UpstreamStage, forwardedProt
     'x-request-id', ctx.requestId,
     'traceparent', ctx.traceparent,
   );
+  const consumer = ctx.consumer;
+  if (consumer !== undefined) headers.push(CONSUMER_HEADER, consumer.application);
   if (set !== undefined) for (const k in set) headers.push(k, set[k]!);
   stage.budget?.noteRequest();
   const body = bodyBytes !== undefined ? bodyBytes : ctx.hasBody ? req : null;

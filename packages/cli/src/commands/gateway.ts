@@ -1,6 +1,6 @@
 // `apigov gateway`: runs one environment's gateway on this machine by spawning the gateway package's
 // process entry (@apigov/gateway/main) with the given flags; the CLI never imports gateway code.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { entryPath, runNodeChild } from '../child.js';
 import { usageError } from '../errors.js';
 import { nameOption, outputOption, portOption, positiveInt, urlOption } from '../options.js';
@@ -19,6 +19,7 @@ interface GatewayOptions {
   accessLog?: string;
   trustedProxies?: string;
   snapshotFile?: string;
+  mode?: string;
 }
 
 const ENTRY = '@apigov/gateway/main';
@@ -50,6 +51,7 @@ export function registerGatewayCommand(program: Command, session: Session): void
     .option('--access-log <target>', 'access log: stdout (default), off, or a file path')
     .option('--trusted-proxies <cidrs>', 'comma-separated CIDRs whose X-Forwarded-For is believed')
     .option('--snapshot-file <file>', 'serve a snapshot from this file instead of a control plane')
+    .addOption(new Option('--mode <mode>', "proxy (default), or ext-authz: answer Envoy's HTTP external-authorization checks (keys, subscriptions, plans, lifecycle) from the same snapshot").choices(['proxy', 'ext-authz']))
     .addOption(outputOption().hideHelp())
     .argument('[gateway-args...]', 'further flags for the gateway process, after --')
     .action(
@@ -71,6 +73,7 @@ export function registerGatewayCommand(program: Command, session: Session): void
         flag('access-log', opts.accessLog);
         flag('trusted-proxies', opts.trustedProxies);
         flag('snapshot-file', opts.snapshotFile);
+        flag('mode', opts.mode);
         args.push(...extra);
         // the token goes by environment, not argv, so `ps` does not show it
         const env = opts.token === undefined ? process.env : { ...process.env, APIGOV_GATEWAY_TOKEN: opts.token };
