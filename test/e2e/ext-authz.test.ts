@@ -278,6 +278,22 @@ describe('ext-authz mode answers as the gateway does', () => {
   });
 });
 
+describe('limits counted by Envoy', () => {
+  it('with --limits envoy the authorization service checks keys and subscriptions but counts nothing', async () => {
+    const gw = await startGateway({ controlPlaneUrl: h.cp.url, token: h.gatewayToken, port: 0, adminPort: null, accessLog: 'off', reportIntervalMs: 60_000, environment: 'dev', mode: 'ext-authz', limits: 'envoy', cacheDir: join(h.dir, 'gw-envoy-limits') });
+    try {
+      for (let i = 0; i < 200 && gw.status().version === undefined; i++) await new Promise((r) => setTimeout(r, 25));
+      const c: Case = { name: 'tiny plan', path: '/payments/v2/payments', headers: key('h'), expect: 200 };
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await send(gw.url, c, `envoy-limits-${i}`, false)).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+      expect((await send(gw.url, { ...c, headers: key('c') }, 'envoy-limits-nosub', false)).status).toBe(403);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('limits shared with the gateways through Redis', () => {
   it('a quota spent through the proxy is spent for ext-authz too', async () => {
     const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });

@@ -173,8 +173,9 @@ export async function registerApi(cp: ControlPlaneClient, req: RegisterRequest):
 }
 
 /** `GET /v1/exports/{format}`: the model for another platform, as YAML text or `{documents, warnings}`. */
-export async function exportFormat(cp: ControlPlaneClient, format: string, json: boolean): Promise<string | { documents: unknown[]; warnings: unknown[] }> {
-  const res = await cp.request('GET', `/v1/exports/${seg(format)}`, { accept: json ? 'application/json' : 'application/yaml' });
+export async function exportFormat(cp: ControlPlaneClient, format: string, json: boolean, params: Record<string, string | undefined> = {}): Promise<string | { documents: unknown[]; warnings: unknown[] }> {
+  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  const res = await cp.request('GET', `/v1/exports/${seg(format)}${q === '' ? '' : `?${q}`}`, { accept: json ? 'application/json' : 'application/yaml' });
   return json ? (res.body as { documents: unknown[]; warnings: unknown[] }) : res.text;
 }
 

@@ -48,7 +48,12 @@ export function operationsTable(): Record<string, Operation> {
     'POST /v1/lint': { summary: 'Lint an OpenAPI document with the governance rules in force', tags: ['catalog'], ok: { status: 200 } },
     'POST /v1/apply': { summary: 'Apply a bundle of resources in one transaction (dryRun, prune)', tags: ['declarative'], bodyTypes: ['application/yaml', 'application/json'], query: ['dryRun', 'prune'], ok: { status: 200 }, write: true },
     'GET /v1/export': { summary: 'Every visible resource as multi-document YAML (or JSON)', tags: ['declarative'], query: ['kind'], ok: { status: 200, type: 'application/yaml' } },
-    'GET /v1/exports/{format}': { summary: 'The visible model for another platform (backstage; `.yaml` for a Backstage Location): YAML, or {documents, warnings} as JSON', tags: ['declarative'], ok: { status: 200, type: 'application/yaml' } },
+    'GET /v1/exports/{format}': {
+      summary: 'The visible model for another platform (backstage, envoy-gateway; `.yaml` for a Backstage Location): YAML, or {format, documents, warnings, unsupported} as JSON',
+      tags: ['declarative'],
+      query: ['env', 'namespace', 'gatewayClass', 'extAuthzUrl', 'limits', 'trustedProxies', 'bodyLimit'],
+      ok: { status: 200, type: 'application/yaml' },
+    },
     'GET /v1/audit': { summary: 'Audit events, newest first', tags: ['audit'], query: ['limit', 'before', 'actor', 'kind', 'name', 'action'], ok: { status: 200 } },
     'POST /v1/applications/{app}/subscriptions': { summary: 'Subscribe an application to an API version in an environment on a plan', tags: ['consumption'], ok: { status: 201, schema: 'Subscription' }, write: true },
     'POST /v1/subscriptions/{name}/approve': { summary: 'Approve a pending subscription (API owners, platform admins)', tags: ['consumption'], ok: { status: 200, schema: 'Subscription' }, write: true },

@@ -1,5 +1,6 @@
 // The golden-file runner of every exporter: testdata/<target>/<case>.in.yaml (apigov resources, multi-document YAML)
-// → <case>.out.yaml (what the exporter writes). UPDATE_GOLDEN=1 rewrites the outputs; a missing golden fails.
+// → <case>.out.yaml (what the exporter writes). UPDATE_GOLDEN=1 rewrites the outputs; a missing golden fails. A case
+// whose input starts with `# options: {json}` is exported with those options (the query parameters of the export).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -20,13 +21,20 @@ export function render(result: ExportResult): string {
   return docs + warnings;
 }
 
+/** the `# options: {…}` line a case's input may start with */
+export function caseOptions(file: string): Record<string, string> {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0]!;
+  return first.startsWith('# options: ') ? (JSON.parse(first.slice('# options: '.length)) as Record<string, string>) : {};
+}
+
 /** One test per case of a target; returns the case names. */
-export function goldenCases(target: string, exporter: (resources: AnyResource[]) => ExportResult): string[] {
+export function goldenCases(target: string, exporter: (resources: AnyResource[], options: Record<string, string>) => ExportResult): string[] {
   const dir = join(TESTDATA, target);
   const cases = readdirSync(dir).filter((f) => f.endsWith('.in.yaml')).map((f) => f.replace(/\.in\.yaml$/, ''));
   for (const name of cases) {
     it(`${target}/${name}`, () => {
-      const out = render(exporter(readResources(join(dir, `${name}.in.yaml`))));
+      const input = join(dir, `${name}.in.yaml`);
+      const out = render(exporter(readResources(input), caseOptions(input)));
       const golden = join(dir, `${name}.out.yaml`);
       if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, out);
       expect(existsSync(golden), `${golden} is missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);

@@ -2,7 +2,7 @@
 // find-my-way router, each route's pipeline of policy handlers by phase, its upstream stage, metric series and
 // the headers every answer carries (lifecycle, configured response headers). A policy that throws refuses it.
 import FindMyWay from 'find-my-way';
-import { canonicalJson, type GatewaySnapshot, type PolicyConfigs, type PolicyId, type SnapshotOperation, type SnapshotRoute } from '@apigov/model';
+import { canonicalJson, lifecycleHeaders, type GatewaySnapshot, type PolicyConfigs, type PolicyId, type SnapshotOperation, type SnapshotRoute } from '@apigov/model';
 import { PHASES, type CompiledPolicy, type PolicyDefinition, type PolicyDeps } from './policy.js';
 import type { CounterStore } from './counters/types.js';
 import { UpstreamStage, type UpstreamState } from './upstream.js';
@@ -109,23 +109,6 @@ export function routerPath(prefix: string, template: string): string {
   const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   const escaped = template.replace(/:/g, '::').replace(/\*/g, '%2A');
   return base + escaped.replace(/\{([^}/]+)\}/g, (_m, name: string) => `:${name.replace(/[^A-Za-z0-9_]/g, '_')}`);
-}
-
-/** RFC 9745: `@<unix seconds>`; RFC 8594 Sunset: an HTTP-date; RFC 8288 Link to the successor. */
-export function lifecycleHeaders(route: SnapshotRoute): string[] {
-  const d = route.deprecation;
-  if (route.state !== 'deprecated' && d === undefined) return [];
-  const out: string[] = [];
-  // the control plane records when a version was deprecated; versions deprecated before it did show the epoch
-  const at = d?.deprecatedAt;
-  const atMs = at === undefined ? NaN : Date.parse(at);
-  out.push('deprecation', `@${Number.isNaN(atMs) ? 0 : Math.floor(atMs / 1000)}`);
-  if (d?.sunset !== undefined) {
-    const ms = Date.parse(d.sunset);
-    if (!Number.isNaN(ms)) out.push('sunset', new Date(ms).toUTCString());
-  }
-  if (d?.successorPrefix !== undefined) out.push('link', `<${d.successorPrefix}>; rel="successor-version"`);
-  return out;
 }
 
 function compilePipeline(route: SnapshotRoute, operation: SnapshotOperation | undefined, policies: PolicyConfigs, deps: CompileDeps, policyDeps: PolicyDeps): CompiledPipeline {

@@ -4,7 +4,7 @@
 // RateLimit and Retry-After), which Envoy returns to the client; an allow is 200 with the headers Envoy adds upstream.
 import type { PolicyDefinition } from './policy.js';
 import type { GatewayRequest } from './request-context.js';
-import { lifecycleHeaders } from './compile.js';
+import { lifecycleHeaders } from '@apigov/model';
 import { CONSUMER_HEADER } from './upstream.js';
 
 /** Envoy's ext_authz removes the request headers an allow names in this header before forwarding */
@@ -19,9 +19,12 @@ export const GATEWAY_MODES: readonly GatewayMode[] = ['proxy', 'ext-authz'];
  */
 export const ENVOY_ENFORCED: ReadonlySet<string> = new Set(['cors', 'headers', 'pathRewrite', 'requestValidation']);
 
-/** The pipeline of an ext-authz gateway: every policy Envoy does not enforce itself. */
-export function extAuthzPolicies(all: ReadonlyArray<PolicyDefinition>): ReadonlyArray<PolicyDefinition> {
-  return all.filter((p) => !ENVOY_ENFORCED.has(p.id));
+/** Who counts rate limits, quotas and plan limits behind Envoy: this service (default), or Envoy's global rate limit. */
+export type LimitsMode = 'ext-authz' | 'envoy';
+
+/** The pipeline of an ext-authz gateway: every policy Envoy does not enforce itself (limits too, with `envoy`). */
+export function extAuthzPolicies(all: ReadonlyArray<PolicyDefinition>, limits: LimitsMode = 'ext-authz'): ReadonlyArray<PolicyDefinition> {
+  return all.filter((p) => !ENVOY_ENFORCED.has(p.id) && (limits === 'ext-authz' || p.phase !== 'limit'));
 }
 
 /**

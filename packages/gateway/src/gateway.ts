@@ -26,7 +26,7 @@ import { createAdminServer, type SnapshotStatus } from './admin.js';
 import { SnapshotClient } from './snapshot-client.js';
 import { Reporter } from './reporter.js';
 import type { PolicyDefinition } from './policy.js';
-import { extAuthzPolicies, type GatewayMode } from './ext-authz.js';
+import { extAuthzPolicies, type GatewayMode, type LimitsMode } from './ext-authz.js';
 
 export interface GatewayOptions {
   /** control plane base URL; snapshots are long-polled from it and reports sent to it */
@@ -73,6 +73,8 @@ export interface GatewayOptions {
   policies?: ReadonlyArray<PolicyDefinition>;
   /** proxy (default), or answer Envoy's HTTP external-authorization checks from the same snapshot (ext-authz.ts) */
   mode?: GatewayMode;
+  /** ext-authz mode: `envoy` when the exported BackendTrafficPolicies count limits (this service then does not) */
+  limits?: LimitsMode;
   /** operational messages (default: stderr) */
   log?: (message: string) => void;
 }
@@ -138,7 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     mode: options.mode ?? 'proxy',
   });
   const all = options.policies ?? pipelinePolicies;
-  const policies = options.mode === 'ext-authz' ? extAuthzPolicies(all) : all;
+  const policies = options.mode === 'ext-authz' ? extAuthzPolicies(all, options.limits) : all;
   let applied: CompiledSnapshot | undefined;
   let lastRejection: SnapshotStatus['lastRejection'];
   let appliedCount = 0;

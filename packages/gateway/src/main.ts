@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { AggregatorRegistry } from 'prom-client';
 import { startGateway, type GatewayOptions } from './gateway.js';
-import { GATEWAY_MODES, type GatewayMode } from './ext-authz.js';
+import { GATEWAY_MODES, type GatewayMode, type LimitsMode } from './ext-authz.js';
 import { verifySnapshotSteps, SnapshotRefusedError } from './snapshot.js';
 import { runInSlices } from './load-slices.js';
 import { parseSnapshotText } from './snapshot-text.js';
@@ -20,7 +20,7 @@ import { SnapshotClient } from './snapshot-client.js';
 
 export const USAGE = `usage: apigov gateway --env ENV [--control-plane URL] [--port N] [--admin-port N] [--host H]
   [--token T | APIGOV_GATEWAY_TOKEN] [--redis URL] [--cache-dir DIR] [--snapshot-file FILE]
-  [--mode proxy|ext-authz] [--access-log stdout|off|FILE] [--trusted-proxies CIDR,…] [--redact NAME,…] [--workers N] [--body-limit BYTES] [--report-interval MS]`;
+  [--mode proxy|ext-authz [--limits ext-authz|envoy]] [--access-log stdout|off|FILE] [--trusted-proxies CIDR,…] [--redact NAME,…] [--workers N] [--body-limit BYTES] [--report-interval MS]`;
 
 export interface GatewayCommand {
   options: GatewayOptions;
@@ -48,6 +48,7 @@ export function parseGatewayArgs(argv: string[], env: NodeJS.ProcessEnv = proces
       'body-limit': { type: 'string' },
       'report-interval': { type: 'string' },
       mode: { type: 'string' },
+      limits: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -66,6 +67,8 @@ export function parseGatewayArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   const token = values.token ?? env.APIGOV_GATEWAY_TOKEN;
   const mode = values.mode ?? 'proxy';
   if (!(GATEWAY_MODES as readonly string[]).includes(mode)) throw new Error(`--mode must be one of ${GATEWAY_MODES.join(', ')}, got ${mode}`);
+  if (values.limits !== undefined && mode !== 'ext-authz') throw new Error('--limits applies to --mode ext-authz only');
+  if (values.limits !== undefined && values.limits !== 'ext-authz' && values.limits !== 'envoy') throw new Error(`--limits must be ext-authz or envoy, got ${values.limits}`);
   const options: GatewayOptions = {
     environment,
     port: int('port', values.port, 8080),
@@ -78,6 +81,7 @@ export function parseGatewayArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     ...(values['snapshot-file'] !== undefined && { snapshotFile: values['snapshot-file'] }),
     accessLog: values['access-log'] ?? 'stdout',
     mode: mode as GatewayMode,
+    ...(values.limits !== undefined && { limits: values.limits as LimitsMode }),
     ...(values['trusted-proxies'] !== undefined && { trustedProxies: list(values['trusted-proxies']) }),
     ...(values.redact !== undefined && { redact: list(values.redact) }),
     ...(values['body-limit'] !== undefined && { bodyLimitBytes: int('body-limit', values['body-limit'], 0) }),

@@ -20,6 +20,7 @@ interface GatewayOptions {
   trustedProxies?: string;
   snapshotFile?: string;
   mode?: string;
+  limits?: string;
 }
 
 const ENTRY = '@apigov/gateway/main';
@@ -52,6 +53,7 @@ export function registerGatewayCommand(program: Command, session: Session): void
     .option('--trusted-proxies <cidrs>', 'comma-separated CIDRs whose X-Forwarded-For is believed')
     .option('--snapshot-file <file>', 'serve a snapshot from this file instead of a control plane')
     .addOption(new Option('--mode <mode>', "proxy (default), or ext-authz: answer Envoy's HTTP external-authorization checks (keys, subscriptions, plans, lifecycle) from the same snapshot").choices(['proxy', 'ext-authz']))
+    .addOption(new Option('--limits <where>', 'ext-authz mode: who counts rate limits, quotas and plans: ext-authz (default) or envoy (the export wrote BackendTrafficPolicy rate limits)').choices(['ext-authz', 'envoy']))
     .addOption(outputOption().hideHelp())
     .argument('[gateway-args...]', 'further flags for the gateway process, after --')
     .action(
@@ -73,7 +75,9 @@ export function registerGatewayCommand(program: Command, session: Session): void
         flag('access-log', opts.accessLog);
         flag('trusted-proxies', opts.trustedProxies);
         flag('snapshot-file', opts.snapshotFile);
+        if (opts.limits !== undefined && opts.mode !== 'ext-authz') throw usageError('--limits applies to --mode ext-authz only');
         flag('mode', opts.mode);
+        flag('limits', opts.limits);
         args.push(...extra);
         // the token goes by environment, not argv, so `ps` does not show it
         const env = opts.token === undefined ? process.env : { ...process.env, APIGOV_GATEWAY_TOKEN: opts.token };

@@ -1,11 +1,11 @@
 // Catalog-wide REST: search, server-side lint, declarative apply and export.
 import type { FastifyInstance } from 'fastify';
 import { ApigovError, KINDS, LIFECYCLE_STATES, isKind, type AnyResource, type Kind, type LifecycleState } from '@apigov/model';
-import { EXPORT_FORMATS, exportBackstage, type ExportFormat } from '@apigov/exporters';
 import { lintSpecOffThread, loadSpec, type SpecSource } from '@apigov/openapi';
 import { requireSignedIn } from '../auth.js';
 import { applyBundle } from '../catalog/apply.js';
 import { exportResources, toYamlStream } from '../catalog/export.js';
+import { exportFormatOf, exportModel } from '../catalog/exports.js';
 import { blockLevel, blocks, lintDocument, loadGovernance } from '../catalog/governance.js';
 import { pageLimit, query, type Deps } from '../http.js';
 import { viewerOf } from '../rbac.js';
@@ -56,16 +56,12 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: Deps): void {
   // the model for another platform: /v1/exports/backstage (or backstage.yaml, a URL a Backstage Location reads)
   app.get<{ Params: { format: string } }>('/v1/exports/:format', async (request, reply) => {
     requireSignedIn(request.principal);
-    const asked = request.params.format.replace(/\.ya?ml$/, '');
-    if (!(EXPORT_FORMATS as readonly string[]).includes(asked)) {
-      throw new ApigovError('APIGOV_ERR_INPUT_INVALID', `format: unknown export format '${asked}'; expected one of ${EXPORT_FORMATS.join(', ')}`, { errors: [{ path: 'format', message: `unknown export format '${asked}'` }] });
-    }
-    const format = asked as ExportFormat;
+    const format = exportFormatOf(request.params.format.replace(/\.ya?ml$/, ''));
     const resources = (await exportResources(deps.store, request.principal)) as AnyResource[];
     const baseUrl = `${request.protocol}://${request.headers.host ?? request.hostname}`;
-    const result = format === 'backstage' ? exportBackstage(resources, { baseUrl }) : { documents: [], warnings: [] };
+    const result = exportModel(format, resources, query(request), baseUrl);
     const wantsJson = !/\.ya?ml$/.test(request.params.format) && (request.headers.accept ?? '').includes('application/json');
-    if (wantsJson) return { format, documents: result.documents, warnings: result.warnings };
+    if (wantsJson) return result;
     const header = result.warnings.map((w) => `# warning: ${w.resource} ${w.what}: ${w.message}\n`).join('');
     return reply.type('application/yaml; charset=utf-8').send(header + toYamlStream(result.documents));
   });
