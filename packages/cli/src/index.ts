@@ -15,6 +15,7 @@ import { registerContextCommands } from './commands/contexts.js';
 import { registerDescribeCommands } from './commands/describe.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerSyncCommand } from './commands/sync.js';
 import { registerGatewayCommand } from './commands/gateway.js';
 import { registerHookCommands } from './commands/hooks.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -44,6 +45,7 @@ const COMMANDS: CommandRegistrar[] = [
   registerDescribeCommands,
   registerApplyCommands,
   registerExportCommand,
+  registerSyncCommand,
   registerAuditCommands,
   registerAppCommands,
   registerSubscriptionCommands,

@@ -8,6 +8,7 @@ import { sendProblem } from './problem.js';
 import { controlPlaneOpenApi } from './openapi.js';
 import { registerApiRoutes } from './routes/apis.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerSyncRoutes } from './routes/sync.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerConsumptionRoutes } from './routes/consumption.js';
 import { registerGatewayRoutes } from './routes/gateway.js';
@@ -108,9 +109,16 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   });
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.decorateRequest('principal', undefined as never);
+  app.decorateRequest('warnings', undefined as never);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     request.principal = await deps.auth.principal(request.headers.authorization);
+  });
+  // what a write must also tell its caller (a Git-managed resource changed outside Git): RFC 7234-style Warning
+  app.addHook('onSend', async (request, reply, payload) => {
+    const warnings = request.warnings;
+    if (warnings !== undefined && warnings.length > 0) reply.header('warning', warnings.map((w) => `299 apigov ${JSON.stringify(w.replace(/[\r\n]/g, ' '))}`).join(', '));
+    return payload;
   });
   app.setErrorHandler((err, request, reply) => sendProblem(reply, request, err));
   app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new ApigovError('APIGOV_ERR_RESOURCE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
@@ -130,5 +138,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerUsageRoutes(app, deps);
   registerPortal(app, portalDir(options.portalDir));
   registerAuditRoutes(app, deps);
+  registerSyncRoutes(app, deps);
   return app;
 }

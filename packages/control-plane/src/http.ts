@@ -8,6 +8,8 @@ import type { WriteContext } from './catalog/writes.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+    /** sent back in a Warning header once the response goes out */
+    warnings?: string[];
   }
 }
 
@@ -50,7 +52,11 @@ export function query(request: FastifyRequest): Record<string, string | undefine
 }
 
 export async function inTransaction<T>(deps: Deps, request: FastifyRequest, fn: (ctx: WriteContext) => Promise<T>): Promise<T> {
-  return deps.store.transaction((tx) => fn({ tx, principal: request.principal, requestId: String(request.id) }));
+  let ctx: WriteContext | undefined;
+  const result = await deps.store.transaction((tx) => fn((ctx = { tx, principal: request.principal, requestId: String(request.id) })));
+  // committed: pass on what the writes had to say (drift of Git-managed resources)
+  if (ctx?.warnings !== undefined) request.warnings = [...(request.warnings ?? []), ...ctx.warnings];
+  return result;
 }
 
 export function noStore(reply: FastifyReply): FastifyReply {

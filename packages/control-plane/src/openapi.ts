@@ -54,6 +54,8 @@ export function operationsTable(): Record<string, Operation> {
       query: ['env', 'namespace', 'gatewayClass', 'extAuthzUrl', 'limits', 'trustedProxies', 'bodyLimit'],
       ok: { status: 200, type: 'application/yaml' },
     },
+    'POST /v1/sync': { summary: "Apply one Git commit's resources in one transaction (what `apigov sync` sends); a refused commit is recorded and the last good one stays", tags: ['declarative'], ok: { status: 200 }, write: true },
+    'GET /v1/sync/status': { summary: 'The last sync (commit, created, updated, deleted, refused), each resource Synced, OutOfSync with its diff, or Unmanaged, and gateways behind the control plane', tags: ['declarative'], ok: { status: 200 } },
     'GET /v1/audit': { summary: 'Audit events, newest first', tags: ['audit'], query: ['limit', 'before', 'actor', 'kind', 'name', 'action'], ok: { status: 200 } },
     'POST /v1/applications/{app}/subscriptions': { summary: 'Subscribe an application to an API version in an environment on a plan', tags: ['consumption'], ok: { status: 201, schema: 'Subscription' }, write: true },
     'POST /v1/subscriptions/{name}/approve': { summary: 'Approve a pending subscription (API owners, platform admins)', tags: ['consumption'], ok: { status: 200, schema: 'Subscription' }, write: true },

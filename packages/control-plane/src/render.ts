@@ -33,6 +33,9 @@ export function render(s: StoredResource, envs?: EnvironmentIndex): Resource {
     updatedBy: s.updatedBy,
   };
   if (s.resource.kind === 'Api' && envs) status.gatewayUrls = gatewayUrls(s.resource, envs);
+  // a Git-managed resource says where it comes from (repo, path, commit, author)
+  const source = (s.resource.status as Record<string, unknown> | undefined)?.source;
+  if (source !== undefined) status.source = source;
   return { ...s.resource, status } as Resource;
 }
 

@@ -19,6 +19,7 @@ export const errorCodes = {
   APIGOV_ERR_RESOURCE_REFERENCE: { status: 422, title: 'Unknown reference' },
   APIGOV_ERR_RESOURCE_PRECONDITION: { status: 412, title: 'Precondition failed' },
   APIGOV_ERR_RESOURCE_PRECONDITION_REQUIRED: { status: 428, title: 'Precondition required' },
+  APIGOV_ERR_SYNC_MANAGED: { status: 409, title: 'Managed by Git' },
   APIGOV_ERR_IDEMPOTENCY_MISMATCH: { status: 422, title: 'Idempotency key reused with a different request' },
   // specs
   APIGOV_ERR_SPEC_PARSE: { status: 422, title: 'OpenAPI document cannot be parsed' },

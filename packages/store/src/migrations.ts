@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
 import { quoteIdent } from './db.js';
 import { GATEWAY_STATE_MIGRATION, USAGE_BY_OPERATION_MIGRATION } from './gateway-state.js';
+import { SYNC_STATE_MIGRATION } from './sync-state.js';
 
 export interface Migration {
   version: number;
@@ -89,6 +90,7 @@ CREATE INDEX idempotency_created_idx ON idempotency (created_at);
   },
   { version: 2, name: 'gateway snapshots, gateway status, usage, error samples', sql: GATEWAY_STATE_MIGRATION },
   { version: 3, name: 'usage per OpenAPI operation', sql: USAGE_BY_OPERATION_MIGRATION },
+  { version: 4, name: 'GitOps sync state and desired state', sql: SYNC_STATE_MIGRATION },
 ];
 
 /** A 32-bit advisory lock key derived from a label (stable across processes and versions). */

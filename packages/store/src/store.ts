@@ -6,9 +6,12 @@ import { openPglite, openPostgres, quoteIdent, type Db, type Queryable, type Row
 import { migrate } from './migrations.js';
 import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit, type AuditTail } from './audit.js';
 import { indexApi, searchApis, unindexApi } from './search.js';
+import { getSyncState, listSyncDesired, putSyncState, replaceSyncDesired } from './sync-state.js';
 import { getSnapshot, getSnapshotHead, listErrorSamples, listGateways, operationUsage, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
 import type {
   ErrorSampleRecord,
+  SyncDesiredRow,
+  SyncState,
   GatewayStatusRecord,
   SnapshotHead,
   SnapshotRecord,
@@ -228,6 +231,22 @@ class SqlTx implements StoreTx {
     return operationUsage(this.q, filter);
   }
 
+  getSyncState(): Promise<SyncState | null> {
+    return getSyncState(this.q);
+  }
+
+  putSyncState(state: SyncState): Promise<void> {
+    return putSyncState(this.q, state);
+  }
+
+  listSyncDesired(): Promise<SyncDesiredRow[]> {
+    return listSyncDesired(this.q);
+  }
+
+  replaceSyncDesired(rows: readonly SyncDesiredRow[]): Promise<void> {
+    return replaceSyncDesired(this.q, rows);
+  }
+
   async deleteTokensOf(user: string): Promise<number> {
     return (await this.q.query('DELETE FROM tokens WHERE user_name = $1 RETURNING token_hash', [user])).length;
   }
@@ -418,6 +437,14 @@ export class SqlStore implements Store {
 
   operationUsage(filter: { api: string; version: string; since: string }): Promise<OperationUsageRecord[]> {
     return operationUsage(this.outside('operationUsage'), filter);
+  }
+
+  getSyncState(): Promise<SyncState | null> {
+    return getSyncState(this.outside('getSyncState'));
+  }
+
+  listSyncDesired(): Promise<SyncDesiredRow[]> {
+    return listSyncDesired(this.outside('listSyncDesired'));
   }
 
   listErrorSamples(filter: { api?: string; environment?: string; limit: number }): Promise<ErrorSampleRecord[]> {

@@ -107,6 +107,38 @@ export interface IdempotentResponse {
   body: unknown;
 }
 
+/** Where a Git-managed resource comes from (also kept in the resource's status.source). */
+export interface SyncSource {
+  repo: string;
+  /** the file, relative to the repository root */
+  path: string;
+  commit: string;
+  author?: string;
+}
+
+/** The GitOps sync's settings and its last outcome. */
+export interface SyncState {
+  repo: string;
+  branch: string;
+  path: string;
+  onDrift: 'allow' | 'warn' | 'reject';
+  selfHeal: boolean;
+  prune: boolean;
+  /** the last sync run, applied or refused */
+  last?: { commit: string; author?: string; at: string; created: number; updated: number; deleted: number; unchanged: number; healed: number; refused?: { reason: string } };
+  /** the last commit applied */
+  lastGood?: { commit: string; author?: string; at: string };
+}
+
+/** What the last good commit declares for one resource. */
+export interface SyncDesiredRow {
+  kind: Kind;
+  name: string;
+  path: string;
+  commit: string;
+  desired: unknown;
+}
+
 /** Reads and writes inside one transaction. Every mutation appends its audit event through `audit`. */
 export interface StoreTx {
   get(kind: Kind, name: string): Promise<StoredResource | null>;
@@ -122,6 +154,10 @@ export interface StoreTx {
   audit(event: AuditInput): Promise<AuditEvent>;
   /** requests per (environment, application, operation) of one API version since `since` (read in the transaction) */
   operationUsage(filter: { api: string; version: string; since: string }): Promise<OperationUsageRecord[]>;
+  getSyncState(): Promise<SyncState | null>;
+  putSyncState(state: SyncState): Promise<void>;
+  listSyncDesired(): Promise<SyncDesiredRow[]>;
+  replaceSyncDesired(rows: readonly SyncDesiredRow[]): Promise<void>;
   putToken(tokenHash: string, record: TokenRecord): Promise<void>;
   deleteTokensOf(user: string): Promise<number>;
   saveIdempotent(key: string, actor: string, response: IdempotentResponse): Promise<void>;
@@ -145,6 +181,8 @@ export interface Store extends GatewayStateStore {
   listAudit(options: { limit: number; beforeSeq?: number; actor?: string; kind?: string; name?: string; action?: string }): Promise<AuditEvent[]>;
   /** checks the hash chain from its start; with `anchor`, also that it still holds that event unchanged */
   verifyAudit(anchor?: AuditAnchor): Promise<AuditVerification>;
+  getSyncState(): Promise<SyncState | null>;
+  listSyncDesired(): Promise<SyncDesiredRow[]>;
   close(): Promise<void>;
 }
 

@@ -622,6 +622,37 @@ export function storeConformance(factory: StoreFactory): void {
       });
     });
 
+    describe('GitOps sync state', () => {
+      it('keeps the sync state and the desired state of the last good commit, written in a transaction or not at all', async () => {
+        const store = await fresh();
+        expect(await store.getSyncState()).toBeNull();
+        expect(await store.listSyncDesired()).toEqual([]);
+        const state = { repo: '/srv/config', branch: 'main', path: 'apigov', onDrift: 'reject' as const, selfHeal: false, prune: true, lastGood: { commit: 'a'.repeat(40), at: '2026-12-01T00:00:00.000Z' } };
+        const rows = Array.from({ length: 450 }, (_x, i) => ({ kind: 'Team' as const, name: `team-${String(i).padStart(3, '0')}`, path: `apigov/teams/${i}.yaml`, commit: 'a'.repeat(40), desired: { spec: { displayName: `T${i}` } } }));
+        await store.transaction(async (tx) => {
+          await tx.putSyncState(state);
+          await tx.replaceSyncDesired(rows);
+          expect(await tx.getSyncState()).toEqual(state);
+        });
+        expect(await store.getSyncState()).toEqual(state);
+        const listed = await store.listSyncDesired();
+        expect(listed).toHaveLength(450);
+        expect(listed[7]).toEqual(rows[7]);
+        // a rolled-back sync leaves the last one in place
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.putSyncState({ ...state, branch: 'other' });
+            await tx.replaceSyncDesired(rows.slice(0, 1));
+            throw new Error('refused');
+          }),
+        ).rejects.toThrow('refused');
+        expect((await store.getSyncState())!.branch).toBe('main');
+        expect(await store.listSyncDesired()).toHaveLength(450);
+        await store.transaction((tx) => tx.replaceSyncDesired([]));
+        expect(await store.listSyncDesired()).toEqual([]);
+      });
+    });
+
     describe('tokens and idempotency', () => {
       let store: Store;
       beforeAll(async () => {

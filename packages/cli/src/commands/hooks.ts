@@ -1,12 +1,9 @@
 // `apigov hooks install`: Git hooks that keep OpenAPI documents honest before they leave a laptop. pre-commit lints
 // the staged OpenAPI files (as `apigov validate`); pre-push refuses breaking changes against the upstream's version of
 // each changed OpenAPI file, unless the document's major version changed. The hooks call `apigov hooks run`.
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { collectSpec } from '../bundle.js';
 import { changeLines } from '../changes.js';
@@ -14,9 +11,9 @@ import { CliError, EXIT_FAILURE, usageError } from '../errors.js';
 import { blockOnFor, isBlocking } from '../gates.js';
 import { writeErr, writeOut } from '../output.js';
 import { specLibrary } from '../spec.js';
+import { extractTree, git } from '../git.js';
 import type { Session } from '../session.js';
 
-const run = promisify(execFile);
 const MARKER = '# apigov hook: written by `apigov hooks install`';
 const HOOKS = ['pre-commit', 'pre-push'] as const;
 const ZERO = /^0+$/;
@@ -24,9 +21,6 @@ const CANDIDATE = /\.(ya?ml|json)$/i;
 /** a $ref to another file (not `#/...`) */
 const EXTERNAL_REF = /\$ref["']?\s*:\s*["']?(?!#)[^"'\s#]/;
 
-async function git(cwd: string, args: string[]): Promise<string> {
-  return (await run('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout;
-}
 
 /** The file's content at a revision (`:path` for the index), or undefined when it is not there. */
 async function show(cwd: string, spec: string): Promise<string | undefined> {
@@ -87,9 +81,7 @@ async function preCommit(cwd: string): Promise<number> {
 async function treeOf(cwd: string, sha: string, trees: Map<string, string>): Promise<string> {
   let dir = trees.get(sha);
   if (dir === undefined) {
-    if (!/^[0-9a-f]{7,64}$/.test(sha)) throw usageError(`not a commit: ${sha}`);
-    dir = await mkdtemp(join(tmpdir(), 'apigov-hook-'));
-    await run('sh', ['-c', `git archive --format=tar ${sha} | tar -x -C "$1"`, 'sh', dir], { cwd, maxBuffer: 1024 * 1024 });
+    dir = await extractTree(cwd, sha);
     trees.set(sha, dir);
   }
   return dir;

@@ -13,7 +13,8 @@ import {
   type LifecycleState,
 } from '@apigov/model';
 import { detectFormat, officialSchemaViolations, type OpenApiDocument } from '@apigov/openapi';
-import type { StoredResource, StoreTx } from '@apigov/store';
+import type { StoredResource, StoreTx, SyncState } from '@apigov/store';
+import { assertDriftAllowed, sourceOf } from './drift.js';
 import type { Principal } from '../auth.js';
 import { authorizeWrite, sees } from '../visibility.js';
 import { prepareSubscription } from '../consumption/subscriptions.js';
@@ -28,6 +29,12 @@ export interface WriteContext {
   requestId: string;
   /** loaded on first need and shared by every write of one transaction */
   governance?: Governance;
+  /** a GitOps sync is writing: its resources carry their own status.source, and drift rules do not apply */
+  sync?: boolean;
+  /** the sync's settings, loaded when a Git-managed resource is changed outside a sync */
+  syncState?: SyncState;
+  /** what the caller should be told besides the result (a change that makes a Git-managed resource OutOfSync) */
+  warnings?: string[];
 }
 
 export type WriteOutcome = 'create' | 'update' | 'unchanged';
@@ -45,13 +52,16 @@ function documentHash(doc: unknown): string {
   return createHash('sha256').update(canonicalJson(doc)).digest('hex');
 }
 
-/** What the audit log keeps of a resource: everything but OpenAPI documents, which are replaced by their digest. */
+/** What the audit log keeps of a resource: its desired state and Git source, OpenAPI documents replaced by their digest. */
 export function auditView(r: AnyResource | undefined): unknown {
   if (r === undefined) return null;
   const d = desiredState(r) as AnyResource;
-  if (d.kind !== 'Api') return d;
+  // a Git-managed resource's source (repo, path, commit, author) is part of what the audit keeps
+  const source = sourceOf(r);
+  const kept = source === undefined ? d : { ...d, status: { source } };
+  if (d.kind !== 'Api') return kept;
   return {
-    ...d,
+    ...kept,
     spec: { ...d.spec, versions: d.spec.versions.map((v) => ({ ...v, openapi: { sha256: documentHash(v.openapi) } })) },
   };
 }
@@ -81,8 +91,12 @@ export async function writeResource(ctx: WriteContext, requested: AnyResource, o
     return { stored: current, outcome: 'unchanged' };
   }
   await authorizeWrite(tx, principal, kind, name, current?.resource, requested);
+  if (current) await assertDriftAllowed(ctx, current.resource, 'change');
   await assertReferencesExist(tx, requested, prefix);
-  const next = requested.kind === 'Subscription' ? await prepareSubscription(ctx, current?.resource, requested, prefix) : requested;
+  const prepared = requested.kind === 'Subscription' ? await prepareSubscription(ctx, current?.resource, requested, prefix) : requested;
+  // a change made outside the sync keeps the resource's Git source, so it shows as OutOfSync
+  const kept = ctx.sync || current === null ? undefined : sourceOf(current.resource);
+  const next = kept === undefined ? prepared : ({ ...prepared, status: { ...((prepared.status as Record<string, unknown> | undefined) ?? {}), source: kept } } as unknown as AnyResource);
   if (next.kind === 'GovernanceRuleset') assertKnownDiffRules(next.spec, prefix);
   if (next.kind === 'Api') await checkApiChange(ctx, name, current?.resource.kind === 'Api' ? current.resource.spec : undefined, next.spec, prefix);
   const stored = await tx.put(next, principal.name, options.expectedVersion);
@@ -163,6 +177,7 @@ export async function deleteResource(ctx: WriteContext, kind: Kind, name: string
   const current = await tx.get(kind, name);
   if (!current || !(await sees(tx, principal, current.resource))) throw notFound(`${kind} ${name}`);
   await authorizeWrite(tx, principal, kind, name, current.resource, undefined);
+  await assertDriftAllowed(ctx, current.resource, 'delete');
   if (options.expectedVersion !== undefined && options.expectedVersion !== current.resourceVersion) {
     throw new ApigovError('APIGOV_ERR_RESOURCE_PRECONDITION', `${kind} ${name} has changed: If-Match "${options.expectedVersion}" but it is at "${current.resourceVersion}"`);
   }
