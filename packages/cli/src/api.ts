@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Resource } from '@apigov/model';
 import type { ChangelogChange, LintFinding } from '@apigov/openapi';
 import type { ControlPlaneClient } from './http.js';
+import { CliError, EXIT_USAGE } from './errors.js';
 
 export interface Whoami {
   name: string;
@@ -175,7 +176,14 @@ export async function registerApi(cp: ControlPlaneClient, req: RegisterRequest):
 /** `GET /v1/exports/{format}`: the model for another platform, as YAML text or `{documents, warnings}`. */
 export async function exportFormat(cp: ControlPlaneClient, format: string, json: boolean, params: Record<string, string | undefined> = {}): Promise<string | { documents: unknown[]; warnings: unknown[] }> {
   const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString();
-  const res = await cp.request('GET', `/v1/exports/${seg(format)}${q === '' ? '' : `?${q}`}`, { accept: json ? 'application/json' : 'application/yaml' });
+  let res;
+  try {
+    res = await cp.request('GET', `/v1/exports/${seg(format)}${q === '' ? '' : `?${q}`}`, { accept: json ? 'application/json' : 'application/yaml' });
+  } catch (e) {
+    // the options are the command's flags: a refused one is a usage error
+    if (e instanceof CliError && e.code === 'APIGOV_ERR_INPUT_INVALID') throw new CliError(e.code, e.message, { exitCode: EXIT_USAGE, errors: e.errors, status: e.status });
+    throw e;
+  }
   return json ? (res.body as { documents: unknown[]; warnings: unknown[] }) : res.text;
 }
 

@@ -1,43 +1,24 @@
 // --format backstage: golden files for the mapping, and every entity of the goldens and of a generated 200-API catalog
 // validates against Backstage's own schemas (catalog-model 1.10.1, scaffolder-common 2.3.0, in test/schemas), with
 // each API's `$text` definition resolved the way Backstage's catalog processor does before it validates.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import AjvModule from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parseResource, type AnyResource } from '@apigov/model';
 import { exportBackstage } from '../src/index.js';
 import { goldenCases, readResources, TESTDATA } from './golden.js';
+import { backstageProblems } from './backstage-schemas.js';
 
 const BASE = 'https://apigov.example.com';
-const SCHEMAS = join(import.meta.dirname, 'schemas');
-type AjvClass = new (o: Record<string, unknown>) => { addSchema(s: unknown): unknown; getSchema(id: string): ((d: unknown) => boolean) & { errors?: unknown } | undefined };
-const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as unknown as AjvClass;
-
-function schemaFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? schemaFiles(join(dir, f)) : f.endsWith('.json') ? [join(dir, f)] : []));
-}
-
-const ajv = new Ajv({ strict: false, allErrors: true });
-for (const file of schemaFiles(SCHEMAS)) ajv.addSchema(JSON.parse(readFileSync(file, 'utf8')));
-const KIND_SCHEMA: Record<string, string> = { API: 'ApiV1alpha1', Group: 'GroupV1alpha1', User: 'UserV1alpha1', System: 'SystemV1alpha1', Component: 'ComponentV1alpha1', Template: 'TemplateV1beta3' };
 
 /** Validates an exported entity as Backstage would: `$text` placeholders replaced by what the URL serves. */
 function validate(entity: Record<string, any>, resources: AnyResource[]): string[] {
-  const id = KIND_SCHEMA[entity.kind as string];
-  if (id === undefined) return [`no Backstage schema for kind ${entity.kind}`];
-  const check = ajv.getSchema(id);
-  if (check === undefined) return [`schema ${id} is missing from test/schemas`];
-  const resolved = structuredClone(entity);
-  const text = resolved.spec?.definition?.$text as string | undefined;
-  if (text !== undefined) {
-    const m = /\/v1\/apis\/([^/]+)\/versions\/(v\d+)\/openapi$/.exec(text);
-    const api = resources.find((r) => r.kind === 'Api' && r.metadata.name === m?.[1]);
-    const version = api?.kind === 'Api' ? api.spec.versions.find((v) => v.name === m?.[2]) : undefined;
-    if (version === undefined) return [`definition ${text} names no stored version`];
-    resolved.spec.definition = JSON.stringify(version.openapi);
-  }
-  return check(resolved) ? [] : [JSON.stringify(check.errors)];
+  const text = entity.spec?.definition?.$text as string | undefined;
+  if (text === undefined) return backstageProblems(entity);
+  const m = /\/v1\/apis\/([^/]+)\/versions\/(v\d+)\/openapi$/.exec(text);
+  const api = resources.find((r) => r.kind === 'Api' && r.metadata.name === m?.[1]);
+  const version = api?.kind === 'Api' ? api.spec.versions.find((v) => v.name === m?.[2]) : undefined;
+  if (version === undefined) return [`definition ${text} names no stored version`];
+  return backstageProblems(entity, JSON.stringify(version.openapi));
 }
 
 function generatedCatalog(apis: number): AnyResource[] {
