@@ -5,7 +5,8 @@
 // sync of the same commit reports 0 created, 0 updated, 0 deleted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '@apigov/gateway';
 import { startPaymentsService } from '../../examples/payments/src/index.js';
@@ -59,6 +60,8 @@ async function rest(method: string, path: string, body?: unknown): Promise<{ sta
 }
 
 let shas: Record<string, string> = {};
+const CHROMIUM = process.env.APIGOV_CHROMIUM ?? '/usr/bin/chromium';
+const PORTAL_BUILT = existsSync(join(ROOT, 'packages', 'portal', 'dist', 'index.html'));
 
 beforeAll(async () => {
   h = await startHarness('pglite');
@@ -164,6 +167,28 @@ spec: {rateLimit: {perMinute: -5}}
     const team = s.resources.find((x: any) => x.kind === 'Team' && x.name === 'payments');
     expect(team).toEqual({ kind: 'Team', name: 'payments', state: 'OutOfSync', path: 'platform/teams.yaml', commit: shas.first, diff: [{ path: 'spec.displayName', git: 'Payments', live: 'Payments (edited by hand)' }] });
     expect(s.counts.outOfSync).toBe(1);
+    // the platform console shows the same drift, field by field, in Debian's chromium
+    if (process.env.CI === 'true' || (existsSync(CHROMIUM) && PORTAL_BUILT)) {
+      let browser: Browser | undefined;
+      try {
+        browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+        const page = await (await browser.newContext({ baseURL: h.cp.url })).newPage();
+        page.setDefaultTimeout(20_000);
+        await page.goto('/');
+        await page.getByLabel('Access token').fill(h.adminToken);
+        await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+        await page.getByText('Signed in as').waitFor();
+        await page.goto('/platform');
+        const section = page.getByRole('region', { name: 'Git sync' });
+        await section.getByText(/1 out of sync/).waitFor();
+        const table = section.getByRole('table', { name: /Out of sync/ });
+        const row = table.getByRole('row').filter({ hasText: 'Team payments' });
+        expect((await row.innerText()).split('\t').map((c) => c.trim())).toEqual(['Team payments', 'platform/teams.yaml', 'spec.displayName', 'Payments', 'Payments (edited by hand)']);
+        expect(await section.innerText()).toContain(`Commit ${shas.fixed!.slice(0, 12)} by Alex <alex@example.com> applied`);
+      } finally {
+        await browser?.close();
+      }
+    }
     // a resource made outside Git is unmanaged
     expect((await rest('POST', '/v1/teams', { apiVersion: 'apigov.dev/v1', kind: 'Team', metadata: { name: 'orders' }, spec: {} })).status).toBe(201);
     expect((await status()).resources.find((x: any) => x.name === 'orders')).toEqual({ kind: 'Team', name: 'orders', state: 'Unmanaged' });

@@ -171,6 +171,20 @@ export interface AuditQuery {
 }
 
 /** A problem+json answer (RFC 9457) from the control plane. */
+/** GET /v1/sync/status */
+export interface SyncStatus {
+  configured: boolean;
+  repo?: string;
+  branch?: string;
+  path?: string;
+  settings?: { onDrift: 'allow' | 'warn' | 'reject'; selfHeal: boolean; prune: boolean };
+  last?: { commit: string; author?: string; at: string; created: number; updated: number; deleted: number; unchanged: number; healed: number; refused?: { reason: string } };
+  lastGood?: { commit: string; author?: string; at: string };
+  counts: { synced: number; outOfSync: number; unmanaged: number };
+  resources: Array<{ kind: string; name: string; state: 'Synced' | 'OutOfSync' | 'Unmanaged'; path?: string; commit?: string; diff?: Array<{ path: string; git: unknown; live: unknown }> }>;
+  gateways: Array<{ gateway: string; environment: string; appliedVersion: number; snapshotVersion: number; state: 'InSync' | 'Behind' }>;
+}
+
 export class ApiProblem extends Error {
   constructor(
     readonly status: number,
@@ -265,6 +279,7 @@ export const api = {
   revokeKey: (credential: string) => call<void>('DELETE', `/v1/credentials/${enc(credential)}`),
   audit: (q: AuditQuery) => call<Page<AuditEvent>>('GET', `/v1/audit${query(q)}`),
   verifyAudit: () => call<AuditVerify>('GET', '/v1/audit/verify'),
+  syncStatus: () => call<SyncStatus>('GET', '/v1/sync/status'),
 };
 
 

@@ -32,4 +32,5 @@ export const CLIENT_OPERATIONS = [
   'DELETE /v1/credentials/{name}',
   'GET /v1/audit',
   'GET /v1/audit/verify',
+  'GET /v1/sync/status',
 ] as const;

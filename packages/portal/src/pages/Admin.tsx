@@ -1,8 +1,9 @@
 // Platform: every API with owner, environments and attached policies; the approval queue; governance findings
 // across the catalog (each API's newest version linted, at most 25 APIs per run); the audit log with filters and
-// a chain-verification button.
+// a chain-verification button; Git sync: the last sync, drift both ways (each Git-managed resource changed here with
+// its field diff, resources no Git file declares) and gateways running an older snapshot.
 import { useState } from 'react';
-import { api, problemText, type AuditEvent, type AuditQuery, type AuditVerify, type Policy, type SearchItem } from '../api';
+import { api, problemText, type AuditEvent, type AuditQuery, type AuditVerify, type Policy, type SearchItem, type SyncStatus } from '../api';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
 import { ErrorMessage, StateBadge, when } from '../components/ui';
@@ -362,6 +363,92 @@ function Audit() {
   );
 }
 
+const short = (sha: string) => sha.slice(0, 12);
+const shown = (v: unknown) => (v === null || v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v));
+
+function GitSync() {
+  const status = useLoad(() => api.syncStatus(), []);
+  const s: SyncStatus | undefined = status.data;
+  const drifted = s?.resources.filter((r) => r.state === 'OutOfSync') ?? [];
+  const unmanaged = s?.resources.filter((r) => r.state === 'Unmanaged') ?? [];
+  const behind = s?.gateways.filter((g) => g.state === 'Behind') ?? [];
+  return (
+    <section aria-labelledby="sync-title">
+      <h2 id="sync-title">Git sync</h2>
+      <ErrorMessage>{status.error}</ErrorMessage>
+      {s && !s.configured && <p>No sync has run yet. Run <code>apigov sync --repo PATH_OR_URL</code> to manage the platform from Git.</p>}
+      {s?.configured && (
+        <>
+          <p>
+            {s.repo} <code>{s.branch}</code>
+            {s.path ? ` (${s.path})` : ''}: on drift <strong>{s.settings?.onDrift}</strong>
+            {s.settings?.selfHeal ? ', self-heal' : ''}
+            {s.settings?.prune ? ', prune' : ''}.
+          </p>
+          {s.last && (
+            <p role="status" className={s.last.refused ? 'alert-error' : 'success'}>
+              {s.last.refused
+                ? `Commit ${short(s.last.commit)} was refused: ${s.last.refused.reason}${s.lastGood ? ` (${short(s.lastGood.commit)} stays applied)` : ''}`
+                : `Commit ${short(s.last.commit)}${s.last.author ? ` by ${s.last.author}` : ''} applied ${when(s.last.at)}: ${s.last.created} created, ${s.last.updated} updated, ${s.last.deleted} deleted, ${s.last.unchanged} unchanged.`}
+            </p>
+          )}
+          <p>
+            {s.counts.synced} synced, {s.counts.outOfSync} out of sync, {s.counts.unmanaged} unmanaged.
+          </p>
+        </>
+      )}
+      {drifted.length > 0 && (
+        <div className="table-wrap">
+          <table>
+            <caption>Out of sync: changed outside Git, or no longer in Git</caption>
+            <thead>
+              <tr>
+                <th scope="col">Resource</th>
+                <th scope="col">Git file</th>
+                <th scope="col">Field</th>
+                <th scope="col">In Git</th>
+                <th scope="col">Live</th>
+              </tr>
+            </thead>
+            <tbody>
+              {drifted.flatMap((r) =>
+                (r.diff ?? []).map((d, i) => (
+                  <tr key={`${r.kind}/${r.name}/${d.path}`}>
+                    <td>{i === 0 ? `${r.kind} ${r.name}` : ''}</td>
+                    <td>{i === 0 ? <code>{r.path}</code> : ''}</td>
+                    <td>
+                      <code>{d.path}</code>
+                    </td>
+                    <td>{shown(d.git)}</td>
+                    <td>{shown(d.live)}</td>
+                  </tr>
+                )),
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {s?.configured && unmanaged.length > 0 && (
+        <details>
+          <summary>{unmanaged.length} resources no Git file declares</summary>
+          <ul>
+            {unmanaged.map((r) => (
+              <li key={`${r.kind}/${r.name}`}>
+                {r.kind} {r.name}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {behind.length > 0 && (
+        <p className="alert-error">
+          Gateways behind the control plane: {behind.map((g) => `${g.gateway} (${g.environment}: v${g.appliedVersion} of v${g.snapshotVersion})`).join(', ')}
+        </p>
+      )}
+    </section>
+  );
+}
+
 export default function AdminPage() {
   const policies = useLoad(() => api.policies(), []);
   return (
@@ -372,11 +459,13 @@ export default function AdminPage() {
         <a href="#queue-title">Approval queue</a>
         <a href="#gov-title">Governance findings</a>
         <a href="#audit-title">Audit log</a>
+        <a href="#sync-title">Git sync</a>
       </nav>
       <Approvals />
       <EveryApi policies={policies.data?.items ?? []} />
       <Governance />
       <Audit />
+      <GitSync />
     </section>
   );
 }
