@@ -248,6 +248,34 @@ spec: {rateLimit: {perMinute: -5}}
     expect(s.gateways.every((g: any) => g.environment === 'dev')).toBe(true);
   });
 
+  it('as a long-lived process it applies each new commit within its interval', async () => {
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('./harness.js');
+    const child = spawn(process.execPath, [CLI, 'sync', '--repo', repo, '--path', 'platform', '--interval', '200ms', '--prune'], {
+      env: { PATH: process.env.PATH ?? '', HOME: h.dir, APIGOV_CONFIG: join(h.dir, 'config.yaml'), APIGOV_URL: h.cp.url, APIGOV_TOKEN: h.adminToken, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 200 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain(text);
+    };
+    try {
+      await waitFor(`synced ${shas.pruned!.slice(0, 12)}`);
+      write('platform/plans/silver.yaml', 'apiVersion: apigov.dev/v1\nkind: Plan\nmetadata: {name: silver}\nspec: {rateLimit: {perMinute: 120}}\n');
+      const silver = commit('plans: add silver');
+      await waitFor(`synced ${silver.slice(0, 12)} (Alex <alex@example.com>): 1 created, 0 updated, 0 deleted, 3 unchanged`);
+      expect((await rest('GET', '/v1/plans/silver')).body.status.source.commit).toBe(silver);
+      // an unchanged head is not sent again: one line per commit
+      await new Promise((r) => setTimeout(r, 600));
+      expect(out.match(/^synced /gm)).toHaveLength(2);
+      expect(out).toMatch(/^apigov sync: following .* main every 200ms/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('bad input gets a one-line error and exit code 2', async () => {
     const noRepo = await cli(h, h.adminToken, ['sync', '--once']);
     expect(noRepo.code).toBe(2);
