@@ -98,9 +98,9 @@ beforeAll(async () => {
   // app-d's key is revoked: its credential is deleted
   const del = await fetch(`${h.cp.url}/v1/credentials/app-d-key`, { method: 'DELETE', headers: { authorization: `Bearer ${h.adminToken}` } });
   expect(del.status).toBe(204);
-  const common = { controlPlaneUrl: h.cp.url, token: h.gatewayToken, port: 0, adminPort: null, accessLog: 'off', reportIntervalMs: 60_000, environment: 'dev', trustedProxies: ['127.0.0.1'], bodyLimitBytes: 1_000_000 } as const;
-  proxy = await startGateway({ ...common, cacheDir: join(h.dir, 'gw-proxy') });
-  authz = await startGateway({ ...common, mode: 'ext-authz', cacheDir: join(h.dir, 'gw-authz') });
+  const common = { controlPlaneUrl: h.cp.url, token: h.gatewayToken, port: 0, adminPort: null, accessLog: 'off', reportIntervalMs: 60_000, environment: 'dev', bodyLimitBytes: 1_000_000 } as const;
+  proxy = await startGateway({ ...common, trustedProxies: ['127.0.0.1'], cacheDir: join(h.dir, 'gw-proxy') });
+  authz = await startGateway({ ...common, trustedProxies: ['127.0.0.1'], mode: 'ext-authz', cacheDir: join(h.dir, 'gw-authz') });
   // both gateways hold the control plane's latest dev snapshot, and no newer one follows
   const latest = async () => ((await (await fetch(`${h.cp.url}/v1/gateway/snapshot?environment=dev`, { headers: { authorization: `Bearer ${h.gatewayToken}` } })).json()) as { version: number }).version;
   for (let i = 0; ; i++) {

@@ -110,7 +110,7 @@ describe('envoy-gateway export', () => {
     for (const k of ['Backend', 'SecurityPolicy', 'BackendTrafficPolicy', 'HTTPRouteFilter']) expect(kinds.get(k) ?? 0, k).toBeGreaterThan(0);
     expect(admitted(result.documents)).toEqual([]);
     expect([...schemas.unevaluated]).toEqual([]);
-    const policies = new Set(result.unsupported.map((u) => u.policy));
+    const policies = new Set((result.unsupported ?? []).map((u) => u.policy));
     for (const p of ['requestValidation', 'apiKeyAuth', 'retries', 'circuitBreaker']) expect(policies).toContain(p);
     expect(ms).toBeLessThan(2000);
   });
