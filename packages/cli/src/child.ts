@@ -23,10 +23,15 @@ export function entryPath(specifier: string, what: string): string {
 
 /**
  * Runs `node <args...>` with this process's stdio (and `env`), passing SIGINT and SIGTERM on to it, and resolves
- * with its exit code (130/143 when a signal ended it).
+ * with its exit code (130/143 when a signal ended it). With `onStdout`, its output also goes to that callback.
  */
-export async function runNodeChild(args: readonly string[], what: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env });
+export async function runNodeChild(args: readonly string[], what: string, env: NodeJS.ProcessEnv = process.env, onStdout?: (text: string) => void): Promise<number> {
+  const child = spawn(process.execPath, args, { stdio: onStdout === undefined ? 'inherit' : ['inherit', 'pipe', 'inherit'], env });
+  // a caller that watches the child's output still shows all of it
+  child.stdout?.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    onStdout?.(chunk.toString());
+  });
   const forward = (signal: NodeJS.Signals) => () => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };

@@ -79,7 +79,8 @@ export async function syncPass(cp: ControlPlaneClient, opts: SyncOptions, head?:
   }
 }
 
-function line(outcome: PassOutcome): string {
+/** `synced <sha> (<author>): 1 created, …` or `refused <sha> (<author>): reason` */
+export function syncLine(outcome: PassOutcome): string {
   const sha = outcome.head.sha.slice(0, 12);
   if (outcome.kind === 'refused') return `refused ${sha} (${outcome.head.author}): ${outcome.reason}`;
   const r = outcome.result;
@@ -172,14 +173,14 @@ export function registerSyncCommand(program: Command, session: Session): void {
         if (options.once) {
           const outcome = await syncPass(cp, options);
           if (opts.output === 'json') writeOut(renderData('json', outcome.kind === 'applied' ? { ...outcome.result, author: outcome.head.author } : { commit: outcome.head.sha, author: outcome.head.author, refused: { reason: outcome.reason } }));
-          else (outcome.kind === 'applied' ? writeOut : writeErr)(`${line(outcome)}\n`);
+          else (outcome.kind === 'applied' ? writeOut : writeErr)(`${syncLine(outcome)}\n`);
           return outcome.kind === 'applied' ? EXIT_OK : EXIT_FAILURE;
         }
         const stop = new AbortController();
         process.once('SIGINT', () => stop.abort());
         process.once('SIGTERM', () => stop.abort());
         writeOut(`apigov sync: following ${options.repo} ${options.branch} every ${opts.interval} (Ctrl-C stops)\n`);
-        await syncLoop(cp, options, stop.signal, (o) => (o instanceof Error ? writeErr(`${formatError(o)}\n`) : writeOut(`${line(o)}\n`)));
+        await syncLoop(cp, options, stop.signal, (o) => (o instanceof Error ? writeErr(`${formatError(o)}\n`) : writeOut(`${syncLine(o)}\n`)));
         return EXIT_OK;
       }),
     );
