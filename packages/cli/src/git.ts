@@ -35,8 +35,9 @@ export interface CommitInfo {
  * nor a local working tree (with its uncommitted edits) is read directly. Returns the mirror's directory.
  */
 export async function fetchMirror(repo: string, cacheDir = join(process.env.APIGOV_HOME ?? join(homedir(), '.apigov'), 'sync')): Promise<string> {
-  const source = /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/]+@[^:]+:/.test(repo) ? repo : isAbsolute(repo) ? repo : resolve(repo);
-  if (source === repo ? false : !existsSync(source)) throw usageError(`--repo ${repo}: no such directory`);
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/]+@[^:]+:/.test(repo);
+  const source = isUrl || isAbsolute(repo) ? repo : resolve(repo);
+  if (!isUrl && !existsSync(source)) throw usageError(`--repo ${repo}: no such directory`);
   const dir = join(cacheDir, createHash('sha256').update(source).digest('hex').slice(0, 16));
   try {
     if (!existsSync(join(dir, 'HEAD'))) {
