@@ -1,9 +1,10 @@
 // Assembles the control plane's HTTP application: parsers, request ids, authentication, routes and problem+json errors.
+import { SignInGuard, type SignInLimits } from './sign-in-guard.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ApigovError } from '@apigov/model';
 import type { Store } from '@apigov/store';
-import { Authenticator, requireSignedIn } from './auth.js';
+import { ANONYMOUS, Authenticator, requireSignedIn } from './auth.js';
 import { sendProblem } from './problem.js';
 import { controlPlaneOpenApi } from './openapi.js';
 import { registerApiRoutes } from './routes/apis.js';
@@ -26,7 +27,9 @@ export interface ControlPlaneOptions {
   /** the portal's build directory (default: @apigov/portal's dist, when built) */
   portalDir?: string;
   /** pino logger options, or false */
-  logger?: boolean | { level: string };
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
+  /** failed sign-ins allowed per address and per user before a lockout (default 20 a minute, then 5 minutes) */
+  signInLimits?: SignInLimits;
 }
 
 const attached = new WeakMap<FastifyInstance, { snapshots: SnapshotService; store: Store }>();
@@ -92,11 +95,13 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   const snapshots = new SnapshotService(options.store);
   const store = observeCommits(options.store, () => snapshots.schedule());
   const deps = { store, auth: new Authenticator(store, options.adminToken, options.gatewayToken) };
+  const signIns = new SignInGuard(store, options.signInLimits);
   attached.set(app, { snapshots, store });
   const stopClock = snapshots.startClock();
   // long-polling gateways are answered at once when the control plane stops, not after their wait runs out
   app.addHook('preClose', async () => {
     stopClock();
+    await signIns.close();
     await snapshots.close();
   });
 
@@ -112,7 +117,30 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   app.decorateRequest('warnings', undefined as never);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    request.principal = await deps.auth.principal(request.headers.authorization);
+    const authorization = request.headers.authorization;
+    if (authorization === undefined || authorization === '') {
+      request.principal = ANONYMOUS;
+      return;
+    }
+    const requestId = String(request.id);
+    try {
+      signIns.assertAllowed(request.ip, requestId);
+      try {
+        request.principal = await deps.auth.principal(authorization);
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (code === 'APIGOV_ERR_AUTH_INVALID_TOKEN' || code === 'APIGOV_ERR_AUTH_EXPIRED_TOKEN') {
+          const user = (e as { tokenUser?: string }).tokenUser;
+          const result = code === 'APIGOV_ERR_AUTH_EXPIRED_TOKEN' ? 'expired' : /^Bearer\s+\S+\s*$/i.test(authorization) ? 'invalid' : 'malformed';
+          signIns.failed({ address: request.ip, ...(user !== undefined && { user }), result, requestId });
+        }
+        throw e;
+      }
+      if (!request.principal.anonymous && request.principal.role !== 'gateway' && request.principal.name !== 'admin') signIns.assertUserAllowed(request.principal.name, request.ip, requestId);
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'APIGOV_ERR_AUTH_THROTTLED') reply.header('retry-after', String((e as ApigovError).extensions.retryAfter));
+      throw e;
+    }
   });
   // what a write must also tell its caller (a Git-managed resource changed outside Git): RFC 7234-style Warning
   app.addHook('onSend', async (request, reply, payload) => {

@@ -59,7 +59,10 @@ export class Authenticator {
     const record = await this.store.findToken(hash);
     if (!record) throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid');
     if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= Date.now()) {
-      throw new ApigovError('APIGOV_ERR_AUTH_EXPIRED_TOKEN', `the token expired at ${record.expiresAt}`);
+      const expired = new ApigovError('APIGOV_ERR_AUTH_EXPIRED_TOKEN', `the token expired at ${record.expiresAt}`);
+      // whose token it was, for counting failed sign-ins per user (never rendered to the caller)
+      Object.defineProperty(expired, 'tokenUser', { value: record.user, enumerable: false });
+      throw expired;
     }
     const user = await this.store.get('User', record.user);
     if (!user || user.resource.kind !== 'User') throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid');

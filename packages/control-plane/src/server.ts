@@ -12,7 +12,7 @@ export interface StartOptions {
   store?: Store;
   adminToken?: string;
   gatewayToken?: string;
-  logger?: boolean | { level: string };
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
 }
 
 export interface RunningControlPlane {

@@ -12,6 +12,7 @@ export const errorCodes = {
   APIGOV_ERR_AUTH_INVALID_TOKEN: { status: 401, title: 'Invalid token' },
   APIGOV_ERR_AUTH_EXPIRED_TOKEN: { status: 401, title: 'Token expired' },
   APIGOV_ERR_AUTH_FORBIDDEN: { status: 403, title: 'Forbidden' },
+  APIGOV_ERR_AUTH_THROTTLED: { status: 429, title: 'Too many failed sign-ins' },
   // resources
   APIGOV_ERR_RESOURCE_NOT_FOUND: { status: 404, title: 'Not found' },
   APIGOV_ERR_RESOURCE_CONFLICT: { status: 409, title: 'Already exists' },
