@@ -16,6 +16,7 @@ import { registerDescribeCommands } from './commands/describe.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerSyncCommand } from './commands/sync.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { registerGatewayCommand } from './commands/gateway.js';
 import { registerHookCommands } from './commands/hooks.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -46,6 +47,7 @@ const COMMANDS: CommandRegistrar[] = [
   registerApplyCommands,
   registerExportCommand,
   registerSyncCommand,
+  registerTokenCommands,
   registerAuditCommands,
   registerAppCommands,
   registerSubscriptionCommands,

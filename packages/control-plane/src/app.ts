@@ -1,4 +1,6 @@
 // Assembles the control plane's HTTP application: parsers, request ids, authentication, routes and problem+json errors.
+import { registerTokenRoutes } from './routes/tokens.js';
+import { assertScope, requiredScope } from './scopes.js';
 import { SignInGuard, type SignInLimits } from './sign-in-guard.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -148,6 +150,14 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
     if (warnings !== undefined && warnings.length > 0) reply.header('warning', warnings.map((w) => `299 apigov ${JSON.stringify(w.replace(/[\r\n]/g, ' '))}`).join(', '));
     return payload;
   });
+  // a scoped token may call an operation only with its scope (lifecycle actions check theirs per environment)
+  app.addHook('preHandler', async (request) => {
+    if (request.principal?.scopes === undefined) return;
+    const pattern = request.routeOptions.url;
+    if (pattern === undefined) return;
+    const required = requiredScope(`${request.method} ${pattern.replace(/:(\w+)/g, '{$1}')}`);
+    if (required !== undefined && required !== 'apis:publish') assertScope(request.principal, required);
+  });
   app.setErrorHandler((err, request, reply) => sendProblem(reply, request, err));
   app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new ApigovError('APIGOV_ERR_RESOURCE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
 
@@ -167,5 +177,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerPortal(app, portalDir(options.portalDir));
   registerAuditRoutes(app, deps);
   registerSyncRoutes(app, deps);
+  registerTokenRoutes(app, deps);
   return app;
 }

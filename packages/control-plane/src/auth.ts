@@ -10,6 +10,10 @@ export interface Principal {
   team?: string;
   admin: boolean;
   anonymous: boolean;
+  /** a scoped (service-account) token: what it may do on top of its owner's rights (scopes.ts) */
+  scopes?: string[];
+  /** the named token the request came with */
+  tokenName?: string;
 }
 
 export const ANONYMOUS: Principal = { name: 'anonymous', role: 'anonymous', admin: false, anonymous: true };
@@ -25,7 +29,11 @@ export function newToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
 }
 
+/** a token's last use is written at most this often */
+const TOUCH_EVERY_MS = 60_000;
+
 export class Authenticator {
+  private readonly touched = new Map<string, number>();
   private readonly adminHash?: Buffer;
   private readonly gatewayHash?: Buffer;
 
@@ -42,6 +50,16 @@ export class Authenticator {
       if (gatewayToken.length < 16) throw new Error('APIGOV_GATEWAY_TOKEN must be at least 16 characters');
       this.gatewayHash = Buffer.from(hashToken(gatewayToken), 'hex');
     }
+  }
+
+  /** records a token's use, at most once a minute per token, off the request's path */
+  private noteUse(hash: string, lastUsedAt: string | undefined): void {
+    const now = Date.now();
+    const last = this.touched.get(hash) ?? (lastUsedAt === undefined ? 0 : Date.parse(lastUsedAt));
+    if (now - last < TOUCH_EVERY_MS) return;
+    this.touched.set(hash, now);
+    if (this.touched.size > 100_000) this.touched.clear();
+    this.store.touchToken(hash, new Date(now).toISOString()).catch(() => undefined);
   }
 
   async principal(authorization: string | undefined): Promise<Principal> {
@@ -67,7 +85,16 @@ export class Authenticator {
     const user = await this.store.get('User', record.user);
     if (!user || user.resource.kind !== 'User') throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid');
     const spec = user.resource.spec;
-    return { name: user.resource.metadata.name, role: spec.role, team: spec.team, admin: spec.role === 'platform-admin', anonymous: false };
+    this.noteUse(hash, record.lastUsedAt);
+    return {
+      name: user.resource.metadata.name,
+      role: spec.role,
+      team: record.team ?? spec.team,
+      admin: spec.role === 'platform-admin',
+      anonymous: false,
+      ...(record.scopes !== undefined && { scopes: record.scopes }),
+      ...(record.name !== undefined && { tokenName: record.name }),
+    };
   }
 }
 

@@ -91,6 +91,14 @@ CREATE INDEX idempotency_created_idx ON idempotency (created_at);
   { version: 2, name: 'gateway snapshots, gateway status, usage, error samples', sql: GATEWAY_STATE_MIGRATION },
   { version: 3, name: 'usage per OpenAPI operation', sql: USAGE_BY_OPERATION_MIGRATION },
   { version: 4, name: 'GitOps sync state and desired state', sql: SYNC_STATE_MIGRATION },
+  {
+    version: 5,
+    name: 'named, scoped tokens with their last use',
+    sql: `
+ALTER TABLE tokens ADD COLUMN name text, ADD COLUMN scopes text[], ADD COLUMN team text, ADD COLUMN last_used_at timestamptz;
+CREATE UNIQUE INDEX tokens_user_name_idx ON tokens (user_name, name) WHERE name IS NOT NULL;
+`,
+  },
 ];
 
 /** A 32-bit advisory lock key derived from a label (stable across processes and versions). */

@@ -106,13 +106,21 @@ interface TokenRow extends Row {
   prefix: string;
   expires_at: string | null;
   created_at: string;
+  name: string | null;
+  scopes: string[] | null;
+  team: string | null;
+  last_used_at: string | null;
 }
 
-const TOKEN_COLUMNS = `user_name, prefix, ${ISO_MS('expires_at')} AS expires_at, ${ISO_MS('created_at')} AS created_at`;
+const TOKEN_COLUMNS = `user_name, prefix, ${ISO_MS('expires_at')} AS expires_at, ${ISO_MS('created_at')} AS created_at, name, scopes, team, ${ISO_MS('last_used_at')} AS last_used_at`;
 
 function toToken(r: TokenRow): TokenRecord {
   const t: TokenRecord = { user: r.user_name, prefix: r.prefix, createdAt: r.created_at };
   if (r.expires_at !== null) t.expiresAt = r.expires_at;
+  if (r.name !== null) t.name = r.name;
+  if (r.scopes !== null) t.scopes = r.scopes;
+  if (r.team !== null) t.team = r.team;
+  if (r.last_used_at !== null) t.lastUsedAt = r.last_used_at;
   return t;
 }
 
@@ -220,11 +228,15 @@ class SqlTx implements StoreTx {
 
   async putToken(tokenHash: string, record: TokenRecord): Promise<void> {
     await this.q.query(
-      `INSERT INTO tokens (token_hash, user_name, prefix, expires_at, created_at) VALUES ($1, $2, $3, $4::text::timestamptz, $5::text::timestamptz)
+      `INSERT INTO tokens (token_hash, user_name, prefix, expires_at, created_at, name, scopes, team) VALUES ($1, $2, $3, $4::text::timestamptz, $5::text::timestamptz, $6, $7::text[], $8)
        ON CONFLICT (token_hash) DO UPDATE SET user_name = excluded.user_name, prefix = excluded.prefix,
-         expires_at = excluded.expires_at, created_at = excluded.created_at`,
-      [tokenHash, record.user, record.prefix, record.expiresAt ?? null, record.createdAt],
+         expires_at = excluded.expires_at, created_at = excluded.created_at, name = excluded.name, scopes = excluded.scopes, team = excluded.team`,
+      [tokenHash, record.user, record.prefix, record.expiresAt ?? null, record.createdAt, record.name ?? null, record.scopes ?? null, record.team ?? null],
     );
+  }
+
+  async deleteNamedToken(user: string, name: string): Promise<boolean> {
+    return (await this.q.query('DELETE FROM tokens WHERE user_name = $1 AND name = $2 RETURNING token_hash', [user, name])).length > 0;
   }
 
   operationUsage(filter: { api: string; version: string; since: string }): Promise<OperationUsageRecord[]> {
@@ -385,6 +397,10 @@ export class SqlStore implements Store {
   async findToken(tokenHash: string): Promise<TokenRecord | null> {
     const rows = await this.outside('findToken').query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE token_hash = $1`, [tokenHash]);
     return rows.length === 0 ? null : toToken(rows[0]);
+  }
+
+  async touchToken(tokenHash: string, at: string): Promise<void> {
+    await this.outside('touchToken').query('UPDATE tokens SET last_used_at = $2::text::timestamptz WHERE token_hash = $1', [tokenHash, at]);
   }
 
   async listTokens(user: string): Promise<TokenRecord[]> {

@@ -99,6 +99,13 @@ export interface TokenRecord {
   prefix: string; // first 8 chars of the token, for display
   expiresAt?: string;
   createdAt: string;
+  /** a named (service-account) token: what `apigov tokens` lists and revokes it by */
+  name?: string;
+  /** what the token may do (on top of its owner's rights); absent: everything its owner may */
+  scopes?: string[];
+  /** the team the token acts for */
+  team?: string;
+  lastUsedAt?: string;
 }
 
 export interface IdempotentResponse {
@@ -160,6 +167,8 @@ export interface StoreTx {
   replaceSyncDesired(rows: readonly SyncDesiredRow[]): Promise<void>;
   putToken(tokenHash: string, record: TokenRecord): Promise<void>;
   deleteTokensOf(user: string): Promise<number>;
+  /** revokes a user's named token; false when there is none */
+  deleteNamedToken(user: string, name: string): Promise<boolean>;
   saveIdempotent(key: string, actor: string, response: IdempotentResponse): Promise<void>;
 }
 
@@ -176,6 +185,8 @@ export interface Store extends GatewayStateStore {
   searchApis(query: SearchQuery): Promise<SearchPage>;
   findToken(tokenHash: string): Promise<TokenRecord | null>;
   listTokens(user: string): Promise<TokenRecord[]>;
+  /** records when a token was last used (at most about once a minute per token) */
+  touchToken(tokenHash: string, at: string): Promise<void>;
   getIdempotent(key: string, actor: string): Promise<IdempotentResponse | null>;
   /** Newest first when `beforeSeq` given or by default; filters are exact matches. */
   listAudit(options: { limit: number; beforeSeq?: number; actor?: string; kind?: string; name?: string; action?: string }): Promise<AuditEvent[]>;

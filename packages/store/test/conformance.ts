@@ -688,6 +688,18 @@ export function storeConformance(factory: StoreFactory): void {
         expect(await store.getIdempotent('key-1', 'alice')).toEqual({ requestHash: 'rh-1', status: 201, body });
       });
 
+      it('keeps named, scoped tokens with their team and last use, and revokes one by name', async () => {
+        await store.transaction((tx) => tx.putToken('sha-ci', { user: 'alice', prefix: 'agv_ci00', createdAt: '2025-01-04T00:00:00.000Z', name: 'ci', scopes: ['apis:write', 'apis:publish:dev'], team: 'payments' }));
+        expect(await store.findToken('sha-ci')).toEqual({ user: 'alice', prefix: 'agv_ci00', createdAt: '2025-01-04T00:00:00.000Z', name: 'ci', scopes: ['apis:write', 'apis:publish:dev'], team: 'payments' });
+        await store.touchToken('sha-ci', '2025-01-05T06:07:08.900Z');
+        expect((await store.findToken('sha-ci'))!.lastUsedAt).toBe('2025-01-05T06:07:08.900Z');
+        // a second token of the same name for the same user is refused by the database
+        await expect(store.transaction((tx) => tx.putToken('sha-ci-2', { user: 'alice', prefix: 'agv_ci11', createdAt: '2025-01-04T00:00:00.000Z', name: 'ci' }))).rejects.toThrow();
+        expect(await store.transaction((tx) => tx.deleteNamedToken('alice', 'ci'))).toBe(true);
+        expect(await store.transaction((tx) => tx.deleteNamedToken('alice', 'ci'))).toBe(false);
+        expect(await store.findToken('sha-ci')).toBeNull();
+      });
+
       it('forgets an idempotent response after its time: the key is free again and expired records are deleted', async () => {
         const short = await factory.open({ idempotencyTtlSeconds: 1 });
         opened.push(short);

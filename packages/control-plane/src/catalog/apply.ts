@@ -78,7 +78,7 @@ export async function applyBundle(store: Store, principal: Principal, requestId:
   const plan: PlanEntry[] = [];
   const run = async () =>
     store.transaction(async (tx) => {
-      const ctx: WriteContext = { tx, principal, requestId };
+      const ctx: WriteContext = { tx, principal, requestId, bulk: true };
       for (const r of ordered) {
         const { outcome } = await writeResource(ctx, r, { prefix: `documents[${index.get(r)}].`, action: undefined });
         plan.push({ action: outcome, kind: r.kind, name: r.metadata.name });

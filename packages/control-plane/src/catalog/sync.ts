@@ -168,7 +168,7 @@ async function applyCommit(store: Store, principal: Principal, req: SyncRequest)
   const { repo, commit, author } = req.source;
   const actor = author === undefined ? principal.name : `git:${author}`;
   return store.transaction(async (tx) => {
-    const ctx: WriteContext = { tx, principal: { ...principal, name: actor }, requestId: `git:${commit}`, sync: true };
+    const ctx: WriteContext = { tx, principal: { ...principal, name: actor }, requestId: `git:${commit}`, sync: true, bulk: true };
     const previous = new Map((await tx.listSyncDesired()).map((row) => [idOf(row.kind, row.name), row]));
     const result: SyncResult = { commit, created: 0, updated: 0, deleted: 0, unchanged: 0, healed: 0, plan: [] };
     const desiredRows: SyncDesiredRow[] = [];

@@ -11,7 +11,9 @@ import {
   type ApiSpec,
   type Kind,
   type LifecycleState,
+  KIND_PLURALS,
 } from '@apigov/model';
+import { assertScope } from '../scopes.js';
 import { detectFormat, officialSchemaViolations, type OpenApiDocument } from '@apigov/openapi';
 import type { StoredResource, StoreTx, SyncState } from '@apigov/store';
 import { assertDriftAllowed, sourceOf } from './drift.js';
@@ -35,6 +37,8 @@ export interface WriteContext {
   syncState?: SyncState;
   /** what the caller should be told besides the result (a change that makes a Git-managed resource OutOfSync) */
   warnings?: string[];
+  /** a bundle of any kinds (apply, sync): a scoped token needs each kind's write scope too */
+  bulk?: boolean;
 }
 
 export type WriteOutcome = 'create' | 'update' | 'unchanged';
@@ -91,6 +95,7 @@ export async function writeResource(ctx: WriteContext, requested: AnyResource, o
     return { stored: current, outcome: 'unchanged' };
   }
   await authorizeWrite(tx, principal, kind, name, current?.resource, requested);
+  if (ctx.bulk) assertScope(principal, `${KIND_PLURALS[kind]}:write`);
   if (current) await assertDriftAllowed(ctx, current.resource, 'change');
   await assertReferencesExist(tx, requested, prefix);
   const prepared = requested.kind === 'Subscription' ? await prepareSubscription(ctx, current?.resource, requested, prefix) : requested;
@@ -140,6 +145,8 @@ async function checkApiChange(ctx: WriteContext, api: string, before: ApiSpec | 
     }
     for (const [env, e] of Object.entries(v.environments)) {
       const from: LifecycleState = old?.environments[env]?.state ?? 'draft';
+      // a scoped token moves a version's lifecycle only where it may publish, whichever route it came by
+      if (e.state !== from) assertScope(ctx.principal, `apis:publish:${env}`);
       // a version or environment that is new may start in any state (restoring an export into an empty
       // control plane, say); an existing one moves only along the lifecycle
       if (old?.environments[env] !== undefined && !canTransition(from, e.state)) {
@@ -177,6 +184,7 @@ export async function deleteResource(ctx: WriteContext, kind: Kind, name: string
   const current = await tx.get(kind, name);
   if (!current || !(await sees(tx, principal, current.resource))) throw notFound(`${kind} ${name}`);
   await authorizeWrite(tx, principal, kind, name, current.resource, undefined);
+  if (ctx.bulk) assertScope(principal, `${KIND_PLURALS[kind]}:write`);
   await assertDriftAllowed(ctx, current.resource, 'delete');
   if (options.expectedVersion !== undefined && options.expectedVersion !== current.resourceVersion) {
     throw new ApigovError('APIGOV_ERR_RESOURCE_PRECONDITION', `${kind} ${name} has changed: If-Match "${options.expectedVersion}" but it is at "${current.resourceVersion}"`);

@@ -1,4 +1,5 @@
 // API-specific REST: register from a spec, versions, the stored OpenAPI document, diffs and changelogs, and lifecycle actions.
+import { assertScope } from '../scopes.js';
 import type { FastifyInstance } from 'fastify';
 import { versionKey } from '@apigov/model';
 import { requireSignedIn } from '../auth.js';
@@ -55,6 +56,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: Deps): void {
   for (const action of ['publish', 'deprecate', 'retire'] as const satisfies readonly LifecycleAction[]) {
     app.post<{ Params: { name: string; version: string } }>(`/v1/apis/:name/versions/:version/${action}`, async (request, reply) => {
       requireSignedIn(request.principal);
+      // a scoped token is checked before the body is: the environment it names, or every one
+      const env = (request.body as { environment?: unknown } | undefined)?.environment;
+      assertScope(request.principal, typeof env === 'string' ? `apis:publish:${env}` : 'apis:publish');
       const body = parseLifecycleRequest(action, request.body);
       const expected = ifMatch(request);
       const stored = await inTransaction(deps, request, (ctx) => changeLifecycle(ctx, request.params.name, request.params.version, action, body, expected));
