@@ -34,7 +34,7 @@ describe('failed sign-ins', () => {
       if (r.status === 429) {
         retryAfter ??= r.headers.get('retry-after');
         expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
-        expect((await r.json()).code).toBe('APIGOV_ERR_AUTH_THROTTLED');
+        expect(((await r.json()) as { code: string }).code).toBe('APIGOV_ERR_AUTH_THROTTLED');
       } else await r.arrayBuffer();
     }
     expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
