@@ -4,6 +4,7 @@ export * from './names.js';
 export * from './resource.js';
 export * from './kinds.js';
 export * from './lifecycle.js';
+export * from './access.js';
 export * from './validate.js';
 export * from './policy.js';
 export * from './consumption.js';

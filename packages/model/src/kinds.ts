@@ -1,10 +1,11 @@
-// The resource kinds of the catalog (Team, User, Environment, Api, Plan, GovernanceRuleset) as strict zod schemas.
+// The resource kinds of the catalog (Team, User, Environment, Api, Plan, GovernanceRuleset, AccessPolicy, …) as strict zod schemas.
 import { z } from 'zod';
 import { contactSchema, dateSchema, emailSchema, resourceName, urlSchema } from './resource.js';
 import { VERSION_KEY_PATTERN } from './names.js';
 import { LIFECYCLE_STATES } from './lifecycle.js';
 import { applicationSpec, credentialSpec, subscriptionSpec, type ApplicationSpec, type CredentialSpec, type SubscriptionSpec } from './consumption.js';
 import { policySpec, type PolicySpec } from './policy.js';
+import { accessPolicySpec, type AccessPolicySpec } from './access.js';
 
 export const ROLES = ['platform-admin', 'owner', 'member', 'consumer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -177,7 +178,7 @@ export type PlanSpec = z.infer<typeof planSpec>;
 export type GovernanceRulesetSpec = z.infer<typeof governanceRulesetSpec>;
 
 /** Kinds in dependency order: apply creates in this order and deletes in reverse. */
-export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'Api', 'Policy', 'Application', 'Subscription', 'Credential'] as const;
+export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'AccessPolicy', 'Api', 'Policy', 'Application', 'Subscription', 'Credential'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const specSchemas = {
@@ -186,6 +187,7 @@ export const specSchemas = {
   User: userSpec,
   Plan: planSpec,
   GovernanceRuleset: governanceRulesetSpec,
+  AccessPolicy: accessPolicySpec,
   Api: apiSpec,
   Policy: policySpec,
   Application: applicationSpec,
@@ -199,6 +201,7 @@ export interface SpecOf {
   User: UserSpec;
   Plan: PlanSpec;
   GovernanceRuleset: GovernanceRulesetSpec;
+  AccessPolicy: AccessPolicySpec;
   Api: ApiSpec;
   Policy: PolicySpec;
   Application: ApplicationSpec;
@@ -213,6 +216,7 @@ export const KIND_PLURALS: Record<Kind, string> = {
   User: 'users',
   Plan: 'plans',
   GovernanceRuleset: 'governance-rulesets',
+  AccessPolicy: 'access-policies',
   Api: 'apis',
   Policy: 'policies',
   Application: 'applications',

@@ -6,7 +6,8 @@ import { notFound } from '../problem.js';
 import { canSee } from '../rbac.js';
 import { writeResource, type WriteContext } from './writes.js';
 
-export type LifecycleAction = 'publish' | 'deprecate' | 'retire';
+export type { LifecycleAction } from '@apigov/model';
+import type { LifecycleAction } from '@apigov/model';
 
 export interface LifecycleRequest {
   environment?: string;

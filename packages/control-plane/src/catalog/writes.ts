@@ -12,6 +12,9 @@ import {
   type Kind,
   type LifecycleState,
   KIND_PLURALS,
+  accessFor,
+  type AccessPolicySpec,
+  type LifecycleAction,
 } from '@apigov/model';
 import { assertScope } from '../scopes.js';
 import { detectFormat, officialSchemaViolations, type OpenApiDocument } from '@apigov/openapi';
@@ -39,6 +42,36 @@ export interface WriteContext {
   warnings?: string[];
   /** a bundle of any kinds (apply, sync): a scoped token needs each kind's write scope too */
   bulk?: boolean;
+  /** AccessPolicy resources and which environments are production, loaded on first need in the transaction */
+  access?: Access;
+}
+
+interface Access {
+  policies: Array<{ name: string; spec: AccessPolicySpec }>;
+  production: Map<string, boolean>;
+}
+
+async function loadAccess(tx: StoreTx): Promise<Access> {
+  const policies = (await tx.list('AccessPolicy', { limit: 1000 })).flatMap((s) => (s.resource.kind === 'AccessPolicy' ? [{ name: s.resource.metadata.name, spec: s.resource.spec }] : []));
+  const production = new Map((await tx.list('Environment', { limit: 1000 })).flatMap((s) => (s.resource.kind === 'Environment' ? [[s.resource.metadata.name, s.resource.spec.production] as const] : [])));
+  return { policies, production };
+}
+
+const ACTION_OF: Partial<Record<LifecycleState, LifecycleAction>> = { published: 'publish', deprecated: 'deprecate', retired: 'retire' };
+
+/** The owning team's role must be one the environment's access rule allows for this move (AccessPolicy). */
+async function assertMayMove(ctx: WriteContext, api: string, version: string, env: string, to: LifecycleState): Promise<void> {
+  const p = ctx.principal;
+  const action = ACTION_OF[to];
+  if (p.admin || action === undefined) return;
+  ctx.access ??= await loadAccess(ctx.tx);
+  const production = ctx.access.production.get(env) ?? false;
+  const decision = accessFor(ctx.access.policies, action, env, production);
+  if (decision.roles.includes(p.role)) return;
+  const who = decision.roles.length === 0 ? 'platform admins' : decision.roles.map((r) => `${r}s`).join(' and ');
+  throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} (${p.role}) may not ${action} ${api} ${version} in ${env}: ${production ? 'a production environment' : 'this environment'} takes ${who} (${decision.from})`, {
+    extensions: { action, environment: env, allowedRoles: decision.roles, rule: decision.from },
+  });
 }
 
 export type WriteOutcome = 'create' | 'update' | 'unchanged';
@@ -145,8 +178,12 @@ async function checkApiChange(ctx: WriteContext, api: string, before: ApiSpec | 
     }
     for (const [env, e] of Object.entries(v.environments)) {
       const from: LifecycleState = old?.environments[env]?.state ?? 'draft';
-      // a scoped token moves a version's lifecycle only where it may publish, whichever route it came by
-      if (e.state !== from) assertScope(ctx.principal, `apis:publish:${env}`);
+      // a scoped token moves a version's lifecycle only where it may publish, whichever route it came by, and its
+      // owner's role only where the environment's access rule allows
+      if (e.state !== from) {
+        assertScope(ctx.principal, `apis:publish:${env}`);
+        await assertMayMove(ctx, api, v.name, env, e.state);
+      }
       // a version or environment that is new may start in any state (restoring an export into an empty
       // control plane, say); an existing one moves only along the lifecycle
       if (old?.environments[env] !== undefined && !canTransition(from, e.state)) {

@@ -1,0 +1,55 @@
+// Rights per environment (`kind: AccessPolicy`): which roles of an API's owning team may publish, deprecate and
+// retire it in which environments. The first rule that matches wins: the AccessPolicy resources' rules (by name),
+// then the defaults, under which a production environment needs the owner role and the others take owners and
+// members. Platform admins may always.
+import { z } from 'zod';
+import { resourceName } from './resource.js';
+
+export const LIFECYCLE_ACTIONS = ['publish', 'deprecate', 'retire'] as const;
+export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
+export const PRODUCER_ROLES = ['owner', 'member'] as const;
+
+export const accessRule = z
+  .object({
+    actions: z.array(z.enum(LIFECYCLE_ACTIONS)).min(1),
+    /** `production`: every environment marked production; `non-production`: the others; `*`: all; or names */
+    environments: z.union([z.enum(['production', 'non-production', '*']), z.array(resourceName).min(1)]),
+    /** the owning team's roles allowed; an empty list: platform admins only */
+    roles: z.array(z.enum(PRODUCER_ROLES)),
+  })
+  .strict();
+
+export const accessPolicySpec = z
+  .object({
+    description: z.string().max(4000).optional(),
+    rules: z.array(accessRule).min(1).max(100),
+  })
+  .strict();
+
+export type AccessRule = z.infer<typeof accessRule>;
+export type AccessPolicySpec = z.infer<typeof accessPolicySpec>;
+
+/** Today's behaviour, except that production takes owners only. */
+export const DEFAULT_ACCESS_RULES: readonly AccessRule[] = [
+  { actions: [...LIFECYCLE_ACTIONS], environments: 'production', roles: ['owner'] },
+  { actions: [...LIFECYCLE_ACTIONS], environments: 'non-production', roles: ['owner', 'member'] },
+];
+
+export interface AccessDecision {
+  roles: readonly string[];
+  /** the AccessPolicy whose rule decided, or `default` */
+  from: string;
+}
+
+/** The roles that may take `action` in `environment`, and which rule says so. */
+export function accessFor(policies: ReadonlyArray<{ name: string; spec: AccessPolicySpec }>, action: LifecycleAction, environment: string, production: boolean): AccessDecision {
+  const ordered = [...policies].sort((a, b) => a.name.localeCompare(b.name));
+  const candidates = [...ordered.flatMap((p) => p.spec.rules.map((rule) => ({ rule, from: `AccessPolicy ${p.name}` }))), ...DEFAULT_ACCESS_RULES.map((rule) => ({ rule, from: 'default' }))];
+  for (const { rule, from } of candidates) {
+    if (!rule.actions.includes(action)) continue;
+    const e = rule.environments;
+    const matches = e === '*' || (e === 'production' && production) || (e === 'non-production' && !production) || (Array.isArray(e) && e.includes(environment));
+    if (matches) return { roles: rule.roles, from };
+  }
+  return { roles: [], from: 'default' };
+}
