@@ -1,4 +1,5 @@
 // Assembles the control plane's HTTP application: parsers, request ids, authentication, routes and problem+json errors.
+import { registerPublishRequestRoutes } from './routes/publish-requests.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { assertScope, requiredScope } from './scopes.js';
 import { SignInGuard, type SignInLimits } from './sign-in-guard.js';
@@ -178,5 +179,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerAuditRoutes(app, deps);
   registerSyncRoutes(app, deps);
   registerTokenRoutes(app, deps);
+  registerPublishRequestRoutes(app, deps);
   return app;
 }

@@ -54,6 +54,8 @@ export function operationsTable(): Record<string, Operation> {
       query: ['env', 'namespace', 'gatewayClass', 'extAuthzUrl', 'limits', 'trustedProxies', 'bodyLimit'],
       ok: { status: 200, type: 'application/yaml' },
     },
+    'POST /v1/publish-requests/{name}/approve': { summary: 'Approve a pending production publish: it runs now, as the approver (platform admins)', tags: ['approvals'], ok: { status: 200 }, write: true },
+    'POST /v1/publish-requests/{name}/reject': { summary: 'Reject a pending production publish, with a reason (platform admins)', tags: ['approvals'], ok: { status: 200 }, write: true },
     'POST /v1/tokens': { summary: 'Create a named, scoped token for automation (shown once): {name, scopes, team?, expiresInDays?}', tags: ['users'], ok: { status: 201 }, write: true },
     'GET /v1/tokens': { summary: 'Your tokens (names, prefixes, scopes, team, expiry, last use; never the tokens)', tags: ['users'], query: ['user'], ok: { status: 200 } },
     'DELETE /v1/tokens/{name}': { summary: 'Revoke one of your named tokens', tags: ['users'], query: ['user'], ok: { status: 204 }, write: true },

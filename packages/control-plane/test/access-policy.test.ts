@@ -85,4 +85,40 @@ describe('rights per environment', () => {
     const exported = await fetch(`${cp.url}/v1/export?kind=AccessPolicy`, { headers: { authorization: `Bearer ${ADMIN}` } });
     expect(await exported.text()).toContain('kind: AccessPolicy');
   });
+
+  it("with productionPublishApproval an owner's prod publish waits for a platform admin, who approves or rejects it", async () => {
+    expect((await call(ADMIN, 'POST', '/v1/access-policies', res('AccessPolicy', 'approvals', { productionPublishApproval: true }))).status).toBe(201);
+    const upstreams = { dev: 'http://127.0.0.1:9', prod: 'http://127.0.0.1:9' };
+    expect((await call(tokens.alex!, 'POST', '/v1/apis/register', { name: 'ledger', team: 'payments', spec: SPEC.replace('title: Payments API', 'title: Ledger'), upstreams })).status).toBe(201);
+    // dev is not production: published at once
+    expect((await call(tokens.alex!, 'POST', '/v1/apis/ledger/versions/v1/publish', { environment: 'dev' })).status).toBe(200);
+    const filed = await call(tokens.alex!, 'POST', '/v1/apis/ledger/versions/v1/publish', { environment: 'prod' });
+    expect(filed.status).toBe(202);
+    expect(filed.body.publishRequest).toMatchObject({ kind: 'PublishRequest', metadata: { name: 'ledger-v1-prod' }, spec: { api: 'ledger', version: 'v1', environment: 'prod', requestedBy: 'alex', state: 'pending' } });
+    expect(filed.body.detail).toBe("publishing ledger v1 to prod waits for a platform admin's approval (PublishRequest ledger-v1-prod)");
+    const before = (await call(tokens.alex!, 'GET', '/v1/apis/ledger')).body.spec.versions[0].environments.prod.state;
+    expect(before).toBe('draft');
+    // the queue, and who may decide
+    const queue = (await call(ADMIN, 'GET', '/v1/publish-requests')).body.items.filter((r: any) => r.spec.state === 'pending');
+    expect(queue.map((r: any) => r.metadata.name)).toEqual(['ledger-v1-prod']);
+    expect((await call(tokens.alex!, 'POST', '/v1/publish-requests/ledger-v1-prod/approve')).status).toBe(403);
+    // PUT cannot go round the approval either
+    const api = (await call(tokens.alex!, 'GET', '/v1/apis/ledger')).body;
+    const moved = { apiVersion: api.apiVersion, kind: 'Api', metadata: api.metadata, spec: { ...api.spec, versions: api.spec.versions.map((v: any) => ({ ...v, environments: { ...v.environments, prod: { ...v.environments.prod, state: 'published' } } })) } };
+    expect((await call(tokens.alex!, 'PUT', '/v1/apis/ledger', moved)).body.code).toBe('APIGOV_ERR_APPROVAL_REQUIRED');
+    const approved = await call(ADMIN, 'POST', '/v1/publish-requests/ledger-v1-prod/approve');
+    expect(approved.status).toBe(200);
+    expect(approved.body.publishRequest.spec).toMatchObject({ state: 'approved', decidedBy: 'admin' });
+    expect(approved.body.api.spec.versions[0].environments.prod.state).toBe('published');
+    expect((await call(ADMIN, 'POST', '/v1/publish-requests/ledger-v1-prod/approve')).status).toBe(409);
+    // a rejection says why, and publishes nothing
+    expect((await call(tokens.alex!, 'POST', '/v1/apis/register', { name: 'vault', team: 'payments', spec: SPEC.replace('title: Payments API', 'title: Vault'), upstreams })).status).toBe(201);
+    expect((await call(tokens.alex!, 'POST', '/v1/apis/vault/versions/v1/publish', { environment: 'prod' })).status).toBe(202);
+    expect((await call(ADMIN, 'POST', '/v1/publish-requests/vault-v1-prod/reject', {})).status).toBe(422);
+    const rejected = await call(ADMIN, 'POST', '/v1/publish-requests/vault-v1-prod/reject', { reason: 'no security review yet' });
+    expect(rejected.body.publishRequest.spec).toMatchObject({ state: 'rejected', decidedBy: 'admin', reason: 'no security review yet' });
+    expect((await call(tokens.alex!, 'GET', '/v1/apis/vault')).body.spec.versions[0].environments.prod.state).toBe('draft');
+    const audit = (await call(ADMIN, 'GET', '/v1/audit?kind=PublishRequest')).body.items.map((e: any) => `${e.actor} ${e.action} ${e.name}`);
+    expect(audit).toEqual(['admin publish.reject vault-v1-prod', 'alex publish.request vault-v1-prod', 'admin publish.approve ledger-v1-prod', 'alex publish.request ledger-v1-prod']);
+  });
 });

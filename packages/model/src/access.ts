@@ -22,9 +22,35 @@ export const accessRule = z
 export const accessPolicySpec = z
   .object({
     description: z.string().max(4000).optional(),
-    rules: z.array(accessRule).min(1).max(100),
+    rules: z.array(accessRule).max(100).default([]),
+    /** a publish to a production environment by anyone but a platform admin waits for a platform admin's approval */
+    productionPublishApproval: z.boolean().default(false),
   })
   .strict();
+
+export const PUBLISH_REQUEST_STATES = ['pending', 'approved', 'rejected'] as const;
+
+/** A publish to production waiting for a platform admin (AccessPolicy productionPublishApproval); server-written. */
+export const publishRequestSpec = z
+  .object({
+    api: resourceName,
+    version: z.string().regex(/^v\d+$/),
+    environment: resourceName,
+    upstream: z.string().url().optional(),
+    routePrefix: z.string().max(200).optional(),
+    requestedBy: z.string().min(1).max(200),
+    state: z.enum(PUBLISH_REQUEST_STATES).default('pending'),
+    decidedBy: z.string().max(200).optional(),
+    reason: z.string().max(1000).optional(),
+  })
+  .strict();
+
+export type PublishRequestSpec = z.infer<typeof publishRequestSpec>;
+
+/** Whether any AccessPolicy asks for approval of production publishes. */
+export function productionPublishNeedsApproval(policies: ReadonlyArray<{ spec: AccessPolicySpec }>): boolean {
+  return policies.some((p) => p.spec.productionPublishApproval);
+}
 
 export type AccessRule = z.infer<typeof accessRule>;
 export type AccessPolicySpec = z.infer<typeof accessPolicySpec>;

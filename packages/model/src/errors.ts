@@ -31,6 +31,7 @@ export const errorCodes = {
   APIGOV_ERR_SPEC_BREAKING_CHANGE: { status: 409, title: 'Breaking change to a published version' },
   // lifecycle & governance
   APIGOV_ERR_LIFECYCLE_TRANSITION: { status: 409, title: 'Lifecycle transition not allowed' },
+  APIGOV_ERR_APPROVAL_REQUIRED: { status: 409, title: 'A platform approval is required' },
   APIGOV_ERR_GOVERNANCE_BLOCKED: { status: 422, title: 'Governance gate refused the publication' },
   // gateway (data plane)
   APIGOV_ERR_GATEWAY_MISSING_CREDENTIAL: { status: 401, title: 'Credential required' },

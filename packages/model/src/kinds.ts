@@ -5,7 +5,7 @@ import { VERSION_KEY_PATTERN } from './names.js';
 import { LIFECYCLE_STATES } from './lifecycle.js';
 import { applicationSpec, credentialSpec, subscriptionSpec, type ApplicationSpec, type CredentialSpec, type SubscriptionSpec } from './consumption.js';
 import { policySpec, type PolicySpec } from './policy.js';
-import { accessPolicySpec, type AccessPolicySpec } from './access.js';
+import { accessPolicySpec, publishRequestSpec, type AccessPolicySpec, type PublishRequestSpec } from './access.js';
 
 export const ROLES = ['platform-admin', 'owner', 'member', 'consumer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -178,7 +178,7 @@ export type PlanSpec = z.infer<typeof planSpec>;
 export type GovernanceRulesetSpec = z.infer<typeof governanceRulesetSpec>;
 
 /** Kinds in dependency order: apply creates in this order and deletes in reverse. */
-export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'AccessPolicy', 'Api', 'Policy', 'Application', 'Subscription', 'Credential'] as const;
+export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'AccessPolicy', 'Api', 'PublishRequest', 'Policy', 'Application', 'Subscription', 'Credential'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const specSchemas = {
@@ -189,6 +189,7 @@ export const specSchemas = {
   GovernanceRuleset: governanceRulesetSpec,
   AccessPolicy: accessPolicySpec,
   Api: apiSpec,
+  PublishRequest: publishRequestSpec,
   Policy: policySpec,
   Application: applicationSpec,
   Subscription: subscriptionSpec,
@@ -203,6 +204,7 @@ export interface SpecOf {
   GovernanceRuleset: GovernanceRulesetSpec;
   AccessPolicy: AccessPolicySpec;
   Api: ApiSpec;
+  PublishRequest: PublishRequestSpec;
   Policy: PolicySpec;
   Application: ApplicationSpec;
   Subscription: SubscriptionSpec;
@@ -217,6 +219,7 @@ export const KIND_PLURALS: Record<Kind, string> = {
   Plan: 'plans',
   GovernanceRuleset: 'governance-rulesets',
   AccessPolicy: 'access-policies',
+  PublishRequest: 'publish-requests',
   Api: 'apis',
   Policy: 'policies',
   Application: 'applications',

@@ -171,6 +171,9 @@ export interface AuditQuery {
 }
 
 /** A problem+json answer (RFC 9457) from the control plane. */
+/** A production publish waiting for a platform admin (AccessPolicy productionPublishApproval). */
+export type PublishRequest = Resource<'PublishRequest', { api: string; version: string; environment: string; requestedBy: string; state: 'pending' | 'approved' | 'rejected'; decidedBy?: string; reason?: string }>;
+
 /** GET /v1/sync/status */
 export interface SyncStatus {
   configured: boolean;
@@ -280,6 +283,9 @@ export const api = {
   audit: (q: AuditQuery) => call<Page<AuditEvent>>('GET', `/v1/audit${query(q)}`),
   verifyAudit: () => call<AuditVerify>('GET', '/v1/audit/verify'),
   syncStatus: () => call<SyncStatus>('GET', '/v1/sync/status'),
+  publishRequests: () => call<Page<PublishRequest>>('GET', '/v1/publish-requests?limit=500'),
+  decidePublish: (name: string, action: 'approve' | 'reject', reason?: string) =>
+    call<{ publishRequest: PublishRequest }>('POST', `/v1/publish-requests/${enc(name)}/${action}`, reason ? { reason } : {}),
 };
 
 

@@ -33,4 +33,7 @@ export const CLIENT_OPERATIONS = [
   'GET /v1/audit',
   'GET /v1/audit/verify',
   'GET /v1/sync/status',
+  'GET /v1/publish-requests',
+  'POST /v1/publish-requests/{name}/approve',
+  'POST /v1/publish-requests/{name}/reject',
 ] as const;

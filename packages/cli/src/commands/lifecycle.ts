@@ -84,6 +84,12 @@ export function registerLifecycleCommands(program: Command, session: Session): v
           }
           throw e;
         }
+        // a production publish held for a platform admin's approval (AccessPolicy): filed, not done
+        const filed = (api as unknown as { publishRequest?: { metadata: { name: string } }; detail?: string }).publishRequest;
+        if (filed !== undefined) {
+          emit(opts.output, api, () => `${(api as unknown as { detail: string }).detail}.\n`);
+          return;
+        }
         emit(opts.output, api, () => {
           const env = versionsOf(api).find((v) => v.name === version)?.environments?.[opts.env] ?? {};
           const url = gatewayUrl(api, version, opts.env);

@@ -13,6 +13,7 @@ import {
   type LifecycleState,
   KIND_PLURALS,
   accessFor,
+  productionPublishNeedsApproval,
   type AccessPolicySpec,
   type LifecycleAction,
 } from '@apigov/model';
@@ -67,7 +68,14 @@ async function assertMayMove(ctx: WriteContext, api: string, version: string, en
   ctx.access ??= await loadAccess(ctx.tx);
   const production = ctx.access.production.get(env) ?? false;
   const decision = accessFor(ctx.access.policies, action, env, production);
-  if (decision.roles.includes(p.role)) return;
+  if (decision.roles.includes(p.role)) {
+    if (action === 'publish' && production && productionPublishNeedsApproval(ctx.access.policies)) {
+      throw new ApigovError('APIGOV_ERR_APPROVAL_REQUIRED', `publishing ${api} ${version} to ${env} needs a platform admin's approval: \`apigov publish\` (POST /v1/apis/${api}/versions/${version}/publish) files the request`, {
+        extensions: { environment: env },
+      });
+    }
+    return;
+  }
   const who = decision.roles.length === 0 ? 'platform admins' : decision.roles.map((r) => `${r}s`).join(' and ');
   throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} (${p.role}) may not ${action} ${api} ${version} in ${env}: ${production ? 'a production environment' : 'this environment'} takes ${who} (${decision.from})`, {
     extensions: { action, environment: env, allowedRoles: decision.roles, rule: decision.from },

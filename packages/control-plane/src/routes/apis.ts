@@ -1,4 +1,5 @@
 // API-specific REST: register from a spec, versions, the stored OpenAPI document, diffs and changelogs, and lifecycle actions.
+import { filePublishRequest } from './publish-requests.js';
 import { assertScope } from '../scopes.js';
 import type { FastifyInstance } from 'fastify';
 import { versionKey } from '@apigov/model';
@@ -61,7 +62,14 @@ export function registerApiRoutes(app: FastifyInstance, deps: Deps): void {
       assertScope(request.principal, typeof env === 'string' ? `apis:publish:${env}` : 'apis:publish');
       const body = parseLifecycleRequest(action, request.body);
       const expected = ifMatch(request);
-      const stored = await inTransaction(deps, request, (ctx) => changeLifecycle(ctx, request.params.name, request.params.version, action, body, expected));
+      let stored;
+      try {
+        stored = await inTransaction(deps, request, (ctx) => changeLifecycle(ctx, request.params.name, request.params.version, action, body, expected));
+      } catch (e) {
+        // a production publish the rules allow but an AccessPolicy holds for approval: filed, not done
+        if (action === 'publish' && (e as { code?: unknown }).code === 'APIGOV_ERR_APPROVAL_REQUIRED') return reply.code(202).send(await filePublishRequest(deps, request, request.params.name, request.params.version, body));
+        throw e;
+      }
       return reply.header('etag', etag(stored)).send(render(stored, await environmentIndex(deps.store)));
     });
   }

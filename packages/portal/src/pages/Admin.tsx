@@ -170,6 +170,79 @@ function Approvals() {
   );
 }
 
+/** Production publishes an AccessPolicy holds for a platform admin: approve (the publish runs) or reject with a reason. */
+function PublishApprovals() {
+  const requests = useLoad(() => api.publishRequests(), []);
+  const [reason, setReason] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string>();
+  const [error, setError] = useState<string>();
+  const pending = (requests.data?.items ?? []).filter((r) => r.spec.state === 'pending');
+  const decide = async (name: string, action: 'approve' | 'reject') => {
+    setError(undefined);
+    setMessage(undefined);
+    try {
+      await api.decidePublish(name, action, reason[name]);
+      setMessage(`${action === 'approve' ? 'Approved and published' : 'Rejected'} ${name}.`);
+      requests.reload();
+    } catch (e) {
+      setError(problemText(e));
+    }
+  };
+  return (
+    <section aria-labelledby="publish-queue-title">
+      <h2 id="publish-queue-title">Production publishes waiting for approval</h2>
+      <ErrorMessage>{requests.error ?? error}</ErrorMessage>
+      {message && (
+        <p role="status" className="success">
+          {message}
+        </p>
+      )}
+      {pending.length === 0 ? (
+        <p>No production publish is waiting for approval.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption>Publishes waiting for approval</caption>
+            <thead>
+              <tr>
+                <th scope="col">API</th>
+                <th scope="col">Environment</th>
+                <th scope="col">Requested by</th>
+                <th scope="col">Decision</th>
+              </tr>
+            </thead>
+            <tbody>
+              {pending.map((r) => (
+                <tr key={r.metadata.name}>
+                  <td>
+                    {r.spec.api} {r.spec.version}
+                  </td>
+                  <td>{r.spec.environment}</td>
+                  <td>{r.spec.requestedBy}</td>
+                  <td>
+                    <div className="actions">
+                      <button type="button" aria-label={`Approve ${r.metadata.name}`} onClick={() => decide(r.metadata.name, 'approve')}>
+                        Approve
+                      </button>
+                      <label className="sr-only" htmlFor={`publish-reason-${r.metadata.name}`}>
+                        Reason for {r.metadata.name}
+                      </label>
+                      <input id={`publish-reason-${r.metadata.name}`} placeholder="Reason (to reject)" value={reason[r.metadata.name] ?? ''} onChange={(e) => setReason({ ...reason, [r.metadata.name]: e.target.value })} />
+                      <button type="button" className="danger" aria-label={`Reject ${r.metadata.name}`} disabled={!reason[r.metadata.name]} onClick={() => decide(r.metadata.name, 'reject')}>
+                        Reject
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
 interface GovernanceRow {
   api: string;
   version: string;
@@ -457,11 +530,13 @@ export default function AdminPage() {
       <nav aria-label="Platform sections" className="actions">
         <a href="#every-title">Every API</a>
         <a href="#queue-title">Approval queue</a>
+        <a href="#publish-queue-title">Production publishes</a>
         <a href="#gov-title">Governance findings</a>
         <a href="#audit-title">Audit log</a>
         <a href="#sync-title">Git sync</a>
       </nav>
       <Approvals />
+      <PublishApprovals />
       <EveryApi policies={policies.data?.items ?? []} />
       <Governance />
       <Audit />
