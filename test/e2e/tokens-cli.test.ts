@@ -57,4 +57,16 @@ describe('apigov tokens', () => {
     expect(scopes.code).not.toBe(0);
     expect(scopes.stderr).toMatch(/unknown area 'planets'/);
   });
+
+  it("the portal's sign-in hint names only commands the CLI has", async () => {
+    const source = (await import('node:fs')).readFileSync(join(ROOT, 'packages', 'portal', 'src', 'main.tsx'), 'utf8');
+    const hint = /<p className="hint">([\s\S]*?)<\/p>/.exec(source)![1]!;
+    const commands = [...hint.matchAll(/<code>apigov ([a-z-]+(?: [a-z-]+)?)<\/code>/g)].map((m) => m[1]!);
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) {
+      const r = await cli(h, undefined, [...command.split(' '), '--help']);
+      expect(r.code, `apigov ${command} --help: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: apigov ${command}`, 'm'));
+    }
+  });
 });

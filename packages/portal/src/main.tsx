@@ -59,7 +59,9 @@ function SignIn({ onSignedIn }: { onSignedIn: (me: Whoami) => void }) {
       >
         <label htmlFor="token">Access token</label>
         <input id="token" name="token" type="password" autoComplete="current-password" required value={token} onChange={(e) => setToken(e.target.value)} />
-        <p className="hint">Ask your platform team for a token, or create one with <code>apigov users token</code>.</p>
+        <p className="hint">
+          Ask your platform team for a token (they make one with <code>apigov users create</code>); tokens for automation come from <code>apigov tokens create</code>.
+        </p>
         {error && (
           <p role="alert" className="alert-error">
             {error}
