@@ -31,7 +31,8 @@ export function grants(scopes: readonly string[], required: string): boolean {
 /** A token's scopes must include `required`; a token without scopes passes (its owner's rights still apply). */
 export function assertScope(principal: Principal, required: string): void {
   if (principal.scopes === undefined || grants(principal.scopes, required)) return;
-  throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `the token ${principal.tokenName ?? ''} has the scopes ${principal.scopes.join(', ') || '(none)'}; this needs ${required}`.replace('token  has', 'token has'), {
+  const token = principal.tokenName === undefined ? 'the token' : `the token ${principal.tokenName}`;
+  throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${token} has the scopes ${principal.scopes.join(', ') || '(none)'}; this needs ${required}`, {
     extensions: { requiredScope: required },
   });
 }

@@ -27,6 +27,11 @@ interface CrdVersion {
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
+/** the schema of member `key` of an object under `schema`: its property, else additionalProperties */
+function childSchema(schema: Json | undefined, key: string): Json | undefined {
+  return (schema?.properties as Json | undefined)?.[key] ?? (typeof schema?.additionalProperties === 'object' ? (schema.additionalProperties as Json) : undefined);
+}
+
 const ENV = celEnv({ funcs: strings });
 const plans = new Map<string, (ctx: { self: CelInput }) => CelResult>();
 
@@ -55,7 +60,7 @@ function withDefaults(schema: Json | undefined, value: unknown): unknown {
   if (typeof value !== 'object') return value;
   const out: Json = {};
   const props = (schema.properties ?? {}) as Json;
-  for (const [k, v] of Object.entries(value as Json)) out[k] = withDefaults(props[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined), v);
+  for (const [k, v] of Object.entries(value as Json)) out[k] = withDefaults(childSchema(schema, k), v);
   for (const [k, sub] of Object.entries(props)) if (out[k] === undefined && (sub as Json).default !== undefined) out[k] = withDefaults(sub as Json, structuredClone((sub as Json).default));
   return out;
 }
@@ -123,10 +128,7 @@ export class KubernetesSchemas {
     }
     if (Array.isArray(value)) value.forEach((item, i) => this.cel(schema.items as Json | undefined, item, `${path}[${i}]`, problems));
     else if (typeof value === 'object') {
-      for (const [k, v] of Object.entries(value as Json)) {
-        const sub = (schema.properties as Json | undefined)?.[k] ?? (typeof schema.additionalProperties === 'object' ? (schema.additionalProperties as Json) : undefined);
-        this.cel(sub, v, `${path}.${k}`, problems);
-      }
+      for (const [k, v] of Object.entries(value as Json)) this.cel(childSchema(schema, k), v, `${path}.${k}`, problems);
     }
   }
 }
@@ -136,10 +138,7 @@ function toCel(schema: Json | undefined, value: unknown): CelInput {
   if (Array.isArray(value)) return value.map((v) => toCel(schema?.items as Json | undefined, v));
   if (value !== null && typeof value === 'object') {
     const m = new Map<string, CelInput>();
-    for (const [k, v] of Object.entries(value as Json)) {
-      const sub = (schema?.properties as Json | undefined)?.[k] ?? (typeof schema?.additionalProperties === 'object' ? (schema.additionalProperties as Json) : undefined);
-      m.set(k, toCel(sub, v));
-    }
+    for (const [k, v] of Object.entries(value as Json)) m.set(k, toCel(childSchema(schema, k), v));
     return m;
   }
   if (typeof value === 'number' && Number.isInteger(value) && (schema?.type === 'integer' || schema?.['x-kubernetes-int-or-string'] === true)) return BigInt(value);

@@ -107,7 +107,8 @@ export function fieldDiff(git: unknown, live: unknown, path = '', out: FieldDiff
   return out;
 }
 
-async function allOf(tx: StoreTx, kind: Kind): Promise<StoredResource[]> {
+/** every resource of a kind, a page at a time (from the store or inside a transaction) */
+async function allOf(tx: Pick<StoreTx, 'list'>, kind: Kind): Promise<StoredResource[]> {
   const out: StoredResource[] = [];
   let after: string | undefined;
   for (;;) {
@@ -242,26 +243,20 @@ export async function resourceStates(store: Store): Promise<ResourceSyncState[]>
   const seen = new Set<string>();
   for (const kind of KINDS) {
     if (NOT_FROM_GIT.has(kind)) continue;
-    let after: string | undefined;
-    for (;;) {
-      const page = await store.list(kind, { after, limit: 500 });
-      for (const s of page) {
-        const id = idOf(kind, s.resource.metadata.name);
-        seen.add(id);
-        const git = desired.get(id);
-        const source = sourceOf(s.resource);
-        if (git === undefined) {
-          if (source === undefined) out.push({ kind, name: s.resource.metadata.name, state: 'Unmanaged' });
-          // managed once, no longer declared: Git deleted it and the sync does not prune
-          else out.push({ kind, name: s.resource.metadata.name, state: 'OutOfSync', path: source.path, commit: source.commit, diff: [{ path: '(resource)', git: null, live: 'present' }] });
-          continue;
-        }
-        const live = JSON.parse(desiredJson(s.resource)) as unknown;
-        const diff = fieldDiff(git.desired, live);
-        out.push({ kind, name: s.resource.metadata.name, state: diff.length === 0 ? 'Synced' : 'OutOfSync', path: git.path, commit: git.commit, ...(diff.length > 0 && { diff }) });
+    for (const s of await allOf(store, kind)) {
+      const id = idOf(kind, s.resource.metadata.name);
+      seen.add(id);
+      const git = desired.get(id);
+      const source = sourceOf(s.resource);
+      if (git === undefined) {
+        if (source === undefined) out.push({ kind, name: s.resource.metadata.name, state: 'Unmanaged' });
+        // managed once, no longer declared: Git deleted it and the sync does not prune
+        else out.push({ kind, name: s.resource.metadata.name, state: 'OutOfSync', path: source.path, commit: source.commit, diff: [{ path: '(resource)', git: null, live: 'present' }] });
+        continue;
       }
-      if (page.length < 500) break;
-      after = page[page.length - 1]!.resource.metadata.name;
+      const live = JSON.parse(desiredJson(s.resource)) as unknown;
+      const diff = fieldDiff(git.desired, live);
+      out.push({ kind, name: s.resource.metadata.name, state: diff.length === 0 ? 'Synced' : 'OutOfSync', path: git.path, commit: git.commit, ...(diff.length > 0 && { diff }) });
     }
   }
   // declared in Git but deleted here

@@ -4,11 +4,11 @@
 // SecurityPolicy and BackendTrafficPolicy its policies map to; apigov's ext-authz service where Envoy cannot decide.
 import { POLICY_IDS, lifecycleHeaders, problemDocument, type PolicyConfigs, type SnapshotRoute } from '@apigov/model';
 import type { ExportResult, ExportWarning } from '../export.js';
-import { ENVOY_GATEWAY_V1ALPHA1, GATEWAY_API, GATEWAY_API_V1, backendRef, httpRouteRef, objectName, upstreamTarget } from './names.js';
+import { ENVOY_GATEWAY_V1ALPHA1, GATEWAY_API, GATEWAY_API_V1, backendRef, cidr, httpRouteRef, objectName, upstreamTarget } from './names.js';
 import { POLICY_MAPPINGS } from './policies/index.js';
 import { CONSUMER_HEADER } from './policies/consumer-header.js';
 import { RuleExport, type EnvoyGatewayOptions, type ExportedEnvironment, type UnsupportedPolicy } from './rule-export.js';
-import { packRules, routeRules, type RuleShape } from './route-rules.js';
+import { escapeRegex, packRules, routeRules, type RuleShape } from './route-rules.js';
 
 export type { EnvoyGatewayOptions, ExportedEnvironment, UnsupportedPolicy, LimitsMode } from './rule-export.js';
 export { MAX_MATCHES_PER_ROUTE, MAX_RULES_PER_ROUTE, operationPathRegex } from './route-rules.js';
@@ -91,7 +91,7 @@ function exportEnvironment(env: ExportedEnvironment, options: EnvoyGatewayOption
       targetRefs: [{ group: GATEWAY_API, kind: 'Gateway', name: gatewayName }],
       // x-request-id kept when the client sends one, as the apigov gateway does
       headers: { requestID: 'PreserveOrGenerate' },
-      ...(options.trustedProxies.length > 0 && { clientIPDetection: { xForwardedFor: { trustedCIDRs: options.trustedProxies.map((c) => (c.includes('/') ? c : c.includes(':') ? `${c}/128` : `${c}/32`)) } } }),
+      ...(options.trustedProxies.length > 0 && { clientIPDetection: { xForwardedFor: { trustedCIDRs: options.trustedProxies.map(cidr) } } }),
       ...(options.bodyLimitBytes !== undefined && { connection: { bufferLimit: String(options.bodyLimitBytes) } }),
     },
   });
@@ -148,10 +148,10 @@ function exportEnvironment(env: ExportedEnvironment, options: EnvoyGatewayOption
     const rules = shapes.map((shape) => {
       const group = groupOf.get(shape)!;
       if (group.extAuthz) extAuthzUsed = true;
-      const targets = group.split.length > 0 ? group.split : [{ upstream: route.upstream, weight: 1 }];
-      const basePaths = new Set(targets.map((t) => upstreamTarget(t.upstream).basePath));
+      const targets = (group.split.length > 0 ? group.split : [{ upstream: route.upstream, weight: 1 }]).map((t) => ({ ...t, target: upstreamTarget(t.upstream) }));
+      const basePaths = new Set(targets.map((t) => t.target.basePath));
       if (basePaths.size > 1) group.unsupported('trafficSplit', `targets with different base paths (${[...basePaths].join(', ')}): one rewrite serves every target, the first one's`);
-      const replacement = `${upstreamTarget(targets[0]!.upstream).basePath}${group.replacePrefix}`;
+      const replacement = `${targets[0]!.target.basePath}${group.replacePrefix}`;
       const filters: Doc[] = [];
       if (shape.kind === 'prefix') filters.push({ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: replacement === '' ? '/' : replacement } } });
       else {
@@ -164,7 +164,7 @@ function exportEnvironment(env: ExportedEnvironment, options: EnvoyGatewayOption
             apiVersion: ENVOY_GATEWAY_V1ALPHA1,
             kind: 'HTTPRouteFilter',
             metadata: metaOf(filterName),
-            spec: { urlRewrite: { path: { type: 'ReplaceRegexMatch', replaceRegexMatch: { pattern: `^${prefix.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&')}`, substitution: replacement } } } },
+            spec: { urlRewrite: { path: { type: 'ReplaceRegexMatch', replaceRegexMatch: { pattern: `^${escapeRegex(prefix)}`, substitution: replacement } } } },
           });
         }
         filters.push({ type: 'ExtensionRef', extensionRef: { group: 'gateway.envoyproxy.io', kind: 'HTTPRouteFilter', name: filterName } });
@@ -177,7 +177,7 @@ function exportEnvironment(env: ExportedEnvironment, options: EnvoyGatewayOption
       return {
         shape,
         matches: shape.matches,
-        rule: { name: shape.name, matches: shape.matches, filters, backendRefs: targets.map((t) => backendRef(backendFor(t.upstream), upstreamTarget(t.upstream).port, split ? t.weight : undefined)) },
+        rule: { name: shape.name, matches: shape.matches, filters, backendRefs: targets.map((t) => backendRef(backendFor(t.upstream), t.target.port, split ? t.weight : undefined)) },
       };
     });
     const parts = packRules(rules);

@@ -21,7 +21,8 @@ export interface RuleShape {
   operation?: SnapshotOperation;
 }
 
-function escapeRegex(text: string): string {
+/** `text` as a literal in an RE2 (or JS) regular expression */
+export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
 }
 
