@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore, type Store } from '@apigov/store';
-import { startControlPlane, type RunningControlPlane } from '@apigov/control-plane';
+import { startControlPlane, type RunningControlPlane, type StartOptions } from '@apigov/control-plane';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'packages', 'cli', 'bin', 'apigov.js');
@@ -43,7 +43,7 @@ export async function postgresAvailable(): Promise<boolean> {
   }
 }
 
-export async function startHarness(backend: Backend): Promise<Harness> {
+export async function startHarness(backend: Backend, controlPlane: Partial<StartOptions> = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'apigov-e2e-'));
   const adminToken = `bootstrap-${randomBytes(16).toString('hex')}`;
   const gatewayToken = `gateway-${randomBytes(16).toString('hex')}`;
@@ -66,7 +66,7 @@ export async function startHarness(backend: Backend): Promise<Harness> {
       await client.end();
     };
   }
-  const cp = await startControlPlane({ store, adminToken, gatewayToken });
+  const cp = await startControlPlane({ store, adminToken, gatewayToken, ...controlPlane });
   store = cp.store;
   const harness: Harness = {
     backend,

@@ -11,6 +11,8 @@ export interface Context {
   token?: string;
   /** API keys remembered by `apigov keys create|rotate`, per application, for `apigov call`. */
   keys?: Record<string, string>;
+  /** a single sign-on session (`apigov login --sso`): `token` is short-lived and renewed with the refresh token */
+  sso?: { provider: string; refreshToken: string; expiresAt: string; refreshExpiresAt?: string };
 }
 
 export interface CliConfig {
@@ -26,6 +28,8 @@ export interface Target {
   context: string | undefined;
   urlFrom: 'APIGOV_URL' | 'context';
   tokenFrom: 'APIGOV_TOKEN' | 'context' | 'none';
+  /** the context's own settings, when its token is the one in use (a single sign-on session renews it) */
+  contextSettings?: Context;
 }
 
 export const DEFAULT_CONTEXT = 'default';
@@ -79,6 +83,13 @@ export async function loadConfig(path: string = configPath()): Promise<CliConfig
       }
       if (Object.keys(keys).length > 0) context.keys = keys;
     }
+    if (ctx.sso !== undefined && ctx.sso !== null) {
+      const sso = ctx.sso as Record<string, unknown>;
+      if (typeof sso !== 'object' || typeof sso.provider !== 'string' || typeof sso.refreshToken !== 'string' || typeof sso.expiresAt !== 'string') {
+        throw configError(path, `contexts.${name}.sso must have provider, refreshToken and expiresAt`);
+      }
+      context.sso = { provider: sso.provider, refreshToken: sso.refreshToken, expiresAt: sso.expiresAt, ...(typeof sso.refreshExpiresAt === 'string' && { refreshExpiresAt: sso.refreshExpiresAt }) };
+    }
     config.contexts[name] = context;
   }
   return config;
@@ -130,7 +141,7 @@ export async function resolveTarget(env: NodeJS.ProcessEnv = process.env): Promi
   }
   const token = envToken ? envToken : ctx?.token;
   const tokenFrom: Target['tokenFrom'] = envToken ? 'APIGOV_TOKEN' : ctx?.token ? 'context' : 'none';
-  return { url, token, context: ctx === undefined ? undefined : name, urlFrom, tokenFrom };
+  return { url, token, context: ctx === undefined ? undefined : name, urlFrom, tokenFrom, ...(tokenFrom === 'context' && ctx !== undefined && { contextSettings: ctx }) };
 }
 
 /** Where API keys for one control plane are remembered: a context and the config file holding it. */

@@ -3,10 +3,12 @@
 import type { Command } from 'commander';
 import { resolveTarget, type Target } from './config.js';
 import { ControlPlaneClient } from './http.js';
+import { freshToken } from './sso.js';
 
 export class Session {
   exitCode = 0;
   #target: Promise<Target> | undefined;
+  #token: Promise<string | undefined> | undefined;
   readonly env: NodeJS.ProcessEnv;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
@@ -20,7 +22,9 @@ export class Session {
 
   async client(): Promise<ControlPlaneClient> {
     const t = await this.target();
-    return new ControlPlaneClient(t.url, t.token);
+    // a single sign-on context's token is renewed here when it has expired (once per invocation: refresh tokens are single use)
+    this.#token ??= t.contextSettings?.sso !== undefined && t.context !== undefined ? freshToken(this.env, t.context, t.contextSettings) : Promise.resolve(t.token);
+    return new ControlPlaneClient(t.url, await this.#token);
   }
 
   /**

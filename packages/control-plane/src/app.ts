@@ -7,9 +7,13 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ApigovError } from '@apigov/model';
 import type { Store } from '@apigov/store';
-import { ANONYMOUS, Authenticator, requireSignedIn } from './auth.js';
+import fastifyCookie from '@fastify/cookie';
+import { ANONYMOUS, Authenticator, hashToken, requireSignedIn } from './auth.js';
+import { IdentityProviders } from './identity/providers.js';
+import { assertCsrf, clearSessionCookies, SESSION_COOKIE } from './identity/sessions.js';
+import { registerAuthRoutes, whoami, type SsoOptions } from './routes/auth.js';
 import { sendProblem } from './problem.js';
-import { controlPlaneOpenApi } from './openapi.js';
+import { controlPlaneOpenApi, withIdentityProviders } from './openapi.js';
 import { registerApiRoutes } from './routes/apis.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerSyncRoutes } from './routes/sync.js';
@@ -33,6 +37,12 @@ export interface ControlPlaneOptions {
   logger?: boolean | { level: string; stream?: { write(line: string): void } };
   /** failed sign-ins allowed per address and per user before a lockout (default 20 a minute, then 5 minutes) */
   signInLimits?: SignInLimits;
+  /** single sign-on: the public URL (for redirect URIs) and session lifetimes */
+  sso?: SsoOptions;
+  /** addresses or CIDRs of proxies whose X-Forwarded-For/-Proto/-Host are believed (client address, https, host) */
+  trustedProxies?: string[];
+  /** serve HTTPS: PEM certificate chain and private key */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 const attached = new WeakMap<FastifyInstance, { snapshots: SnapshotService; store: Store }>();
@@ -80,6 +90,8 @@ export const BODY_LIMIT = 24 * 1024 * 1024;
 export async function buildControlPlane(options: ControlPlaneOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    ...(options.trustedProxies !== undefined && options.trustedProxies.length > 0 && { trustProxy: options.trustedProxies }),
+    ...(options.tls !== undefined && { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } }),
     bodyLimit: BODY_LIMIT,
     // on close, long-polls are answered first (preClose); whatever connection is still open is then cut, not waited for
     forceCloseConnections: true,
@@ -116,6 +128,8 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
     return json(request, String(body), done);
   });
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  await app.register(fastifyCookie);
+  const providers = new IdentityProviders(store);
   app.decorateRequest('principal', undefined as never);
   app.decorateRequest('warnings', undefined as never);
   app.addHook('onRequest', async (request, reply) => {
@@ -123,6 +137,20 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
     const authorization = request.headers.authorization;
     if (authorization === undefined || authorization === '') {
       request.principal = ANONYMOUS;
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (cookie !== undefined && cookie !== '') {
+        // a portal session: a state-changing request must carry the CSRF token too
+        try {
+          const p = await deps.auth.tokenPrincipal(hashToken(cookie));
+          if (p.session?.client !== 'portal') throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'not a session');
+          request.principal = p;
+        } catch {
+          // an ended or expired session: the caller is anonymous, and the browser forgets the cookie
+          clearSessionCookies(request, reply);
+          return;
+        }
+        assertCsrf(request);
+      }
       return;
     }
     const requestId = String(request.id);
@@ -163,11 +191,11 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new ApigovError('APIGOV_ERR_RESOURCE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/v1/openapi.json', async () => controlPlaneOpenApi());
+  // the identity providers are advertised as openIdConnect schemes: the portal shows a sign-in button for each
+  app.get('/v1/openapi.json', async () => withIdentityProviders(controlPlaneOpenApi(), await providers.list()));
   app.get('/v1/whoami', async (request) => {
     requireSignedIn(request.principal);
-    const p = request.principal;
-    return { name: p.name, role: p.role, ...(p.team && { team: p.team }), admin: p.admin };
+    return whoami(request.principal);
   });
   registerApiRoutes(app, deps);
   registerResourceRoutes(app, deps);
@@ -180,5 +208,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerSyncRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerPublishRequestRoutes(app, deps);
+  registerAuthRoutes(app, deps, providers, signIns, options.sso);
   return app;
 }

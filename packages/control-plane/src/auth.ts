@@ -1,7 +1,7 @@
 // Bearer-token authentication: tokens are random, stored only as sha256 hashes, and resolve to a principal.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ApigovError, type Role } from '@apigov/model';
-import type { Store } from '@apigov/store';
+import { ApigovError, MEMBER_ROLES, type Membership, type MemberRole, type Role, type UserSpec } from '@apigov/model';
+import type { SessionInfo, Store } from '@apigov/store';
 
 export interface Principal {
   /** user name, 'admin' for the bootstrap token, 'anonymous' without a token */
@@ -14,6 +14,18 @@ export interface Principal {
   scopes?: string[];
   /** the named token the request came with */
   tokenName?: string;
+  /** every team the person is in, with their role there (the first is `team`); see membershipsOf */
+  memberships?: readonly Membership[];
+  /** a single-sign-on session: when and how the person signed in at the identity provider (step-up reads it) */
+  session?: SessionInfo;
+}
+
+/** A user's teams and roles: the first team and role, then the further memberships. */
+export function userMemberships(spec: UserSpec): Membership[] {
+  const out: Membership[] = [];
+  if (spec.team !== undefined && (MEMBER_ROLES as readonly string[]).includes(spec.role)) out.push({ team: spec.team, role: spec.role as MemberRole });
+  for (const m of spec.teams ?? []) if (!out.some((o) => o.team === m.team)) out.push(m);
+  return out;
 }
 
 export const ANONYMOUS: Principal = { name: 'anonymous', role: 'anonymous', admin: false, anonymous: true };
@@ -74,8 +86,13 @@ export class Authenticator {
       // gateways read snapshots and send reports; they change nothing in the catalog
       return { name: 'gateway', role: 'gateway', admin: false, anonymous: false };
     }
+    return this.tokenPrincipal(hash);
+  }
+
+  /** The principal of a stored token or session (by its hash); a deactivated user's are refused. */
+  async tokenPrincipal(hash: string): Promise<Principal> {
     const record = await this.store.findToken(hash);
-    if (!record) throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid');
+    if (!record || record.kind === 'refresh') throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid');
     if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= Date.now()) {
       const expired = new ApigovError('APIGOV_ERR_AUTH_EXPIRED_TOKEN', `the token expired at ${record.expiresAt}`);
       // whose token it was, for counting failed sign-ins per user (never rendered to the caller)
@@ -85,12 +102,20 @@ export class Authenticator {
     const user = await this.store.get('User', record.user);
     if (!user || user.resource.kind !== 'User') throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid');
     const spec = user.resource.spec;
+    if (spec.active === false) throw new ApigovError('APIGOV_ERR_AUTH_INVALID_TOKEN', 'the token is not valid: its user is deactivated');
     this.noteUse(hash, record.lastUsedAt);
+    let memberships = userMemberships(spec);
+    // a token made for one team acts for that team only
+    if (record.team !== undefined) memberships = memberships.filter((m) => m.team === record.team);
+    const first = memberships[0];
+    const admin = spec.role === 'platform-admin';
     return {
       name: user.resource.metadata.name,
-      role: spec.role,
-      team: record.team ?? spec.team,
-      admin: spec.role === 'platform-admin',
+      role: admin || first === undefined ? spec.role : first.role,
+      team: record.team ?? first?.team ?? spec.team,
+      memberships,
+      admin,
+      ...(record.session !== undefined && { session: record.session }),
       anonymous: false,
       ...(record.scopes !== undefined && { scopes: record.scopes }),
       ...(record.name !== undefined && { tokenName: record.name }),

@@ -35,7 +35,14 @@ export function operationsTable(): Record<string, Operation> {
   const ops: Record<string, Operation> = {
     'GET /healthz': { summary: 'Liveness', tags: ['meta'], ok: { status: 200 } },
     'GET /v1/openapi.json': { summary: 'This document', tags: ['meta'], ok: { status: 200 } },
-    'GET /v1/whoami': { summary: 'The caller: name, role, team', tags: ['meta'], ok: { status: 200 } },
+    'GET /v1/whoami': { summary: 'The caller: name, role, team, every team with its role, and the single sign-on session', tags: ['meta'], ok: { status: 200 } },
+    'GET /v1/auth/providers': { summary: 'The identity providers people sign in with, and where each sign-in starts', tags: ['meta'], ok: { status: 200 } },
+    'GET /v1/auth/oidc/{provider}/login': { summary: "Start single sign-on in a browser: redirects to the IdP (authorization code with PKCE); `return` is the portal path to land on, `acr_values` and `max_age` ask for a step-up", tags: ['meta'], query: ['return', 'acr_values', 'max_age'], ok: { status: 302 } },
+    'GET /v1/auth/oidc/callback': { summary: "The redirect URI to register at the IdP: finishes the sign-in and sets the session cookie", tags: ['meta'], query: ['code', 'state', 'error'], ok: { status: 302 } },
+    'POST /v1/auth/logout': { summary: 'End this session (cookie or CLI token); `endSessionUrl` ends the IdP session too', tags: ['meta'], ok: { status: 200 } },
+    'POST /v1/auth/oidc/{provider}/device': { summary: 'Start the device authorization grant (the CLI): a user code and where to enter it', tags: ['meta'], ok: { status: 200 } },
+    'POST /v1/auth/oidc/{provider}/device/token': { summary: 'Poll the device grant with {device_code}: 202 while pending, then a CLI token and refresh token', tags: ['meta'], ok: { status: 200 } },
+    'POST /v1/auth/refresh': { summary: 'Renew a CLI session with {refreshToken} (single use; checked again at the IdP)', tags: ['meta'], ok: { status: 200 } },
     'POST /v1/apis/register': { summary: 'Register an API or a version from its OpenAPI document', tags: ['apis'], body: 'RegisterRequest', ok: { status: 201, schema: 'Api' }, write: true },
     'GET /v1/apis/{name}/versions': { summary: "An API's versions and their state per environment", tags: ['apis'], ok: { status: 200 } },
     'GET /v1/apis/{name}/versions/{version}/openapi': { summary: 'The stored OpenAPI document of a version', tags: ['apis'], ok: { status: 200 } },
@@ -92,6 +99,23 @@ export function operationsTable(): Record<string, Operation> {
 }
 
 let cached: Record<string, unknown> | undefined;
+
+/** The document with one openIdConnect security scheme per identity provider (what the portal's sign-in buttons read). */
+export function withIdentityProviders(doc: Record<string, unknown>, providers: ReadonlyArray<{ name: string; displayName: string; issuer: string }>): Record<string, unknown> {
+  if (providers.length === 0) return doc;
+  const components = doc.components as Record<string, unknown>;
+  const schemes: Record<string, unknown> = { ...(components.securitySchemes as Record<string, unknown>) };
+  for (const p of providers) {
+    schemes[`oidc-${p.name}`] = {
+      type: 'openIdConnect',
+      openIdConnectUrl: `${p.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`,
+      description: `Sign in with ${p.displayName}`,
+      'x-apigov-sign-in': `/v1/auth/oidc/${p.name}/login`,
+      'x-apigov-display-name': p.displayName,
+    };
+  }
+  return { ...doc, components: { ...components, securitySchemes: schemes } };
+}
 
 export function controlPlaneOpenApi(): Record<string, unknown> {
   if (cached) return cached;

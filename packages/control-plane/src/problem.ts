@@ -35,6 +35,11 @@ function normalise(err: unknown): ApigovError {
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: unknown): FastifyReply {
   const problem = toProblem(err, String(request.id));
   if (problem.status >= 500) request.log.error({ err }, 'request failed');
+  // RFC 9470: a bearer client learns from the challenge how to sign in again
+  if (problem.code === 'APIGOV_ERR_AUTH_STEP_UP') {
+    const acr = typeof problem.acr_values === 'string' ? `, acr_values="${problem.acr_values}"` : '';
+    reply.header('www-authenticate', `Bearer error="insufficient_user_authentication", error_description="${problem.detail.replace(/["\\]/g, '')}"${acr}, max_age=${String(problem.max_age)}`);
+  }
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 

@@ -1,6 +1,9 @@
 // Starts the control plane on a port over a store opened from options: what `apigov up` and tests run.
 import type { SignInLimits } from './sign-in-guard.js';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { ApigovError } from '@apigov/model';
+import type { SsoOptions } from './routes/auth.js';
 import { openStore, type Store } from '@apigov/store';
 import { buildControlPlane, catalogStoreOf } from './app.js';
 
@@ -16,6 +19,13 @@ export interface StartOptions {
   logger?: boolean | { level: string; stream?: { write(line: string): void } };
   /** failed sign-ins allowed before a lockout (default 20 a minute per address and per user, then 5 minutes) */
   signInLimits?: SignInLimits;
+  /** single sign-on: public URL and session lifetimes */
+  sso?: SsoOptions;
+  /** proxies whose X-Forwarded-* headers are believed (addresses or CIDRs) */
+  trustedProxies?: string[];
+  /** serve HTTPS with these PEM files (certificate chain, private key) */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export interface RunningControlPlane {
@@ -27,15 +37,26 @@ export interface RunningControlPlane {
 }
 
 export async function startControlPlane(options: StartOptions = {}): Promise<RunningControlPlane> {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new ApigovError('APIGOV_ERR_INPUT_INVALID', '--tls-cert and --tls-key go together');
+  const tls = options.tlsCert === undefined || options.tlsKey === undefined ? undefined : { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') };
   const ownStore = options.store === undefined;
   const store = options.store ?? (await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
-  const app = await buildControlPlane({ store, adminToken: options.adminToken, gatewayToken: options.gatewayToken, logger: options.logger, ...(options.signInLimits !== undefined && { signInLimits: options.signInLimits }) });
+  const app = await buildControlPlane({
+    store,
+    adminToken: options.adminToken,
+    gatewayToken: options.gatewayToken,
+    logger: options.logger,
+    ...(options.signInLimits !== undefined && { signInLimits: options.signInLimits }),
+    ...(options.sso !== undefined && { sso: options.sso }),
+    ...(options.trustedProxies !== undefined && { trustedProxies: options.trustedProxies }),
+    ...(tls !== undefined && { tls }),
+  });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     app,
     store: catalogStoreOf(app),
@@ -44,4 +65,12 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Run
       if (ownStore) await store.close();
     },
   };
+}
+
+function readPem(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    throw new ApigovError('APIGOV_ERR_INPUT_INVALID', `${flag}: cannot read ${path}`);
+  }
 }

@@ -25,8 +25,9 @@ export interface FailedSignIn {
   address: string;
   /** the user a known but refused token belongs to (an expired one) */
   user?: string;
-  method: 'bearer';
-  result: 'invalid' | 'expired' | 'malformed' | 'throttled';
+  /** a bearer token, a single sign-on at the IdP (portal or CLI), or a CLI refresh */
+  method: 'bearer' | 'oidc' | 'refresh';
+  result: 'invalid' | 'expired' | 'malformed' | 'throttled' | 'refused';
   requestId: string;
 }
 
@@ -56,8 +57,8 @@ export class SignInGuard {
   }
 
   /** Counts a refused credential; throws 429 instead when this failure crosses the limit. */
-  failed(failure: Omit<FailedSignIn, 'method'>): void {
-    this.record({ ...failure, method: 'bearer' });
+  failed(failure: Omit<FailedSignIn, 'method'> & { method?: FailedSignIn['method'] }): void {
+    this.record({ ...failure, method: failure.method ?? 'bearer' });
     const now = this.now();
     const overAddress = this.count(this.byAddress, failure.address, now);
     const overUser = failure.user === undefined ? false : this.count(this.byUser, failure.user, now);

@@ -4,7 +4,7 @@
 import { ApigovError, type AnyResource, type Kind } from '@apigov/model';
 import type { StoredResource } from '@apigov/store';
 import type { Principal } from './auth.js';
-import { assertCanWrite, canSee } from './rbac.js';
+import { assertCanWrite, canSee, inTeam, producesFor } from './rbac.js';
 
 export interface Lookup {
   get(kind: Kind, name: string): Promise<StoredResource | null>;
@@ -26,11 +26,11 @@ export async function sees(l: Lookup, p: Principal, r: AnyResource): Promise<boo
   if (p.anonymous) return canSee(p, r);
   switch (r.kind) {
     case 'Application':
-      return r.spec.owner === p.team;
+      return inTeam(p, r.spec.owner);
     case 'Credential':
-      return (await appTeam(l, r.spec.application)) === p.team;
+      return inTeam(p, await appTeam(l, r.spec.application));
     case 'Subscription':
-      return (await appTeam(l, r.spec.application)) === p.team || (await apiOwner(l, r.spec.api)) === p.team;
+      return inTeam(p, await appTeam(l, r.spec.application)) || inTeam(p, await apiOwner(l, r.spec.api));
     case 'Policy':
       return r.spec.targetRef.kind === 'Environment' || (await apiVisible(l, p, r.spec.targetRef.name));
     default:
@@ -46,7 +46,7 @@ async function apiVisible(l: Lookup, p: Principal, api: string): Promise<boolean
 /** Whether the caller approves subscriptions to this API: platform admins and the API's owner team (owners and members). */
 export async function approvesFor(l: Lookup, p: Principal, api: string): Promise<boolean> {
   if (p.admin) return true;
-  return (p.role === 'owner' || p.role === 'member') && (await apiOwner(l, api)) === p.team;
+  return producesFor(p, await apiOwner(l, api));
 }
 
 function forbidden(p: Principal, what: string): ApigovError {
@@ -60,15 +60,15 @@ export async function authorizeWrite(l: Lookup, p: Principal, kind: Kind, name: 
   const both = [current, next].filter((r): r is AnyResource => r !== undefined);
   switch (kind) {
     case 'Application':
-      if (both.some((r) => r.kind === 'Application' && r.spec.owner !== p.team)) throw forbidden(p, `${verb} Application ${name} of another team`);
+      if (both.some((r) => r.kind === 'Application' && !inTeam(p, r.spec.owner))) throw forbidden(p, `${verb} Application ${name} of another team`);
       return;
     case 'Credential':
-      for (const r of both) if (r.kind === 'Credential' && (await appTeam(l, r.spec.application)) !== p.team) throw forbidden(p, `${verb} credentials of Application ${r.spec.application}`);
+      for (const r of both) if (r.kind === 'Credential' && !inTeam(p, await appTeam(l, r.spec.application))) throw forbidden(p, `${verb} credentials of Application ${r.spec.application}`);
       return;
     case 'Subscription': {
       for (const r of both) {
         if (r.kind !== 'Subscription') continue;
-        const mine = (await appTeam(l, r.spec.application)) === p.team;
+        const mine = inTeam(p, await appTeam(l, r.spec.application));
         // the consumer's team subscribes and cancels; the API's owners decide (state changes are checked in subscriptions.ts)
         if (!mine && !(await approvesFor(l, p, r.spec.api))) throw forbidden(p, `${verb} Subscription ${name}`);
       }
@@ -79,7 +79,7 @@ export async function authorizeWrite(l: Lookup, p: Principal, kind: Kind, name: 
         if (r.kind !== 'Policy') continue;
         if (r.spec.targetRef.kind === 'Environment') throw forbidden(p, `${verb} platform policies on environments; platform admins do`);
         const owner = await apiOwner(l, r.spec.targetRef.name);
-        if (!(p.role === 'owner' || p.role === 'member') || owner !== p.team) throw forbidden(p, `${verb} policies of Api ${r.spec.targetRef.name}`);
+        if (!producesFor(p, owner)) throw forbidden(p, `${verb} policies of Api ${r.spec.targetRef.name}`);
       }
       return;
     }

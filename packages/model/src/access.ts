@@ -9,6 +9,10 @@ export const LIFECYCLE_ACTIONS = ['publish', 'deprecate', 'retire'] as const;
 export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
 export const PRODUCER_ROLES = ['owner', 'member'] as const;
 
+/** Sensitive actions a step-up can guard. */
+export const STEP_UP_ACTIONS = ['publish-production', 'key-create', 'key-rotate', 'environment-policy', 'audit-export', 'token-create', 'access-change'] as const;
+export type StepUpAction = (typeof STEP_UP_ACTIONS)[number];
+
 export const accessRule = z
   .object({
     actions: z.array(z.enum(LIFECYCLE_ACTIONS)).min(1),
@@ -25,8 +29,23 @@ export const accessPolicySpec = z
     rules: z.array(accessRule).max(100).default([]),
     /** a publish to a production environment by anyone but a platform admin waits for a platform admin's approval */
     productionPublishApproval: z.boolean().default(false),
+    /** actions a single-sign-on session may take only after a recent multi-factor sign-in (step-up) */
+    stepUp: z
+      .object({
+        actions: z.array(z.enum(STEP_UP_ACTIONS)).min(1),
+        /** how recent the sign-in must be (auth_time) */
+        maxAgeMinutes: z.number().int().min(1).max(1440).default(15),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
+
+/** The strictest step-up any AccessPolicy asks for `action`: the shortest max age; undefined when none asks. */
+export function stepUpFor(policies: ReadonlyArray<{ spec: AccessPolicySpec }>, action: StepUpAction): { maxAgeMinutes: number } | undefined {
+  const ages = policies.flatMap((p) => (p.spec.stepUp?.actions.includes(action) ? [p.spec.stepUp.maxAgeMinutes] : []));
+  return ages.length === 0 ? undefined : { maxAgeMinutes: Math.min(...ages) };
+}
 
 export const PUBLISH_REQUEST_STATES = ['pending', 'approved', 'rejected'] as const;
 

@@ -13,6 +13,9 @@ export const errorCodes = {
   APIGOV_ERR_AUTH_EXPIRED_TOKEN: { status: 401, title: 'Token expired' },
   APIGOV_ERR_AUTH_FORBIDDEN: { status: 403, title: 'Forbidden' },
   APIGOV_ERR_AUTH_THROTTLED: { status: 429, title: 'Too many failed sign-ins' },
+  APIGOV_ERR_AUTH_STEP_UP: { status: 401, title: 'Sign in again with multi-factor authentication' },
+  APIGOV_ERR_AUTH_SSO: { status: 400, title: 'Single sign-on failed' },
+  APIGOV_ERR_AUTH_SSO_CONFIG: { status: 502, title: 'The identity provider is misconfigured or unreachable' },
   // resources
   APIGOV_ERR_RESOURCE_NOT_FOUND: { status: 404, title: 'Not found' },
   APIGOV_ERR_RESOURCE_CONFLICT: { status: 409, title: 'Already exists' },

@@ -5,6 +5,7 @@ export * from './resource.js';
 export * from './kinds.js';
 export * from './lifecycle.js';
 export * from './access.js';
+export * from './identity.js';
 export * from './validate.js';
 export * from './policy.js';
 export * from './consumption.js';

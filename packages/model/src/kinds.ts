@@ -1,10 +1,11 @@
-// The resource kinds of the catalog (Team, User, Environment, Api, Plan, GovernanceRuleset, AccessPolicy, …) as strict zod schemas.
+// The resource kinds of the catalog (Team, User, Environment, Api, Plan, GovernanceRuleset, AccessPolicy, IdentityProvider, …) as strict zod schemas.
 import { z } from 'zod';
 import { contactSchema, dateSchema, emailSchema, resourceName, urlSchema } from './resource.js';
 import { VERSION_KEY_PATTERN } from './names.js';
 import { LIFECYCLE_STATES } from './lifecycle.js';
 import { applicationSpec, credentialSpec, subscriptionSpec, type ApplicationSpec, type CredentialSpec, type SubscriptionSpec } from './consumption.js';
 import { policySpec, type PolicySpec } from './policy.js';
+import { identityProviderSpec, MEMBER_ROLES, type IdentityProviderSpec } from './identity.js';
 import { accessPolicySpec, publishRequestSpec, type AccessPolicySpec, type PublishRequestSpec } from './access.js';
 
 export const ROLES = ['platform-admin', 'owner', 'member', 'consumer'] as const;
@@ -25,12 +26,22 @@ export const userSpec = z
   .object({
     team: resourceName.optional(),
     role: z.enum(ROLES),
+    /** memberships beyond the first: a person may be in several teams, with a role in each */
+    teams: z.array(z.object({ team: resourceName, role: z.enum(MEMBER_ROLES) }).strict()).max(200).optional(),
     displayName: z.string().max(200).optional(),
     email: emailSchema.optional(),
+    /** false: deactivated (SCIM); every session and token of the user stops working */
+    active: z.boolean().optional(),
+    /** who the person is at an IdentityProvider (set at their first single sign-on, or by SCIM) */
+    identity: z.object({ provider: resourceName, subject: z.string().min(1).max(256) }).strict().optional(),
+    /** the SCIM client's id for the user */
+    externalId: z.string().min(1).max(256).optional(),
+    /** their groups at the identity provider, as last seen (sign-in claims or SCIM); teams derive from them */
+    groups: z.array(z.string().min(1).max(256)).max(1000).optional(),
   })
   .strict()
-  .refine((u) => u.role === 'platform-admin' || u.team !== undefined, {
-    message: 'a team is required for roles owner, member and consumer',
+  .refine((u) => u.role === 'platform-admin' || u.role === 'consumer' || u.team !== undefined, {
+    message: 'a team is required for roles owner and member',
     path: ['team'],
   });
 
@@ -178,7 +189,7 @@ export type PlanSpec = z.infer<typeof planSpec>;
 export type GovernanceRulesetSpec = z.infer<typeof governanceRulesetSpec>;
 
 /** Kinds in dependency order: apply creates in this order and deletes in reverse. */
-export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'AccessPolicy', 'Api', 'PublishRequest', 'Policy', 'Application', 'Subscription', 'Credential'] as const;
+export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'AccessPolicy', 'IdentityProvider', 'Api', 'PublishRequest', 'Policy', 'Application', 'Subscription', 'Credential'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const specSchemas = {
@@ -188,6 +199,7 @@ export const specSchemas = {
   Plan: planSpec,
   GovernanceRuleset: governanceRulesetSpec,
   AccessPolicy: accessPolicySpec,
+  IdentityProvider: identityProviderSpec,
   Api: apiSpec,
   PublishRequest: publishRequestSpec,
   Policy: policySpec,
@@ -203,6 +215,7 @@ export interface SpecOf {
   Plan: PlanSpec;
   GovernanceRuleset: GovernanceRulesetSpec;
   AccessPolicy: AccessPolicySpec;
+  IdentityProvider: IdentityProviderSpec;
   Api: ApiSpec;
   PublishRequest: PublishRequestSpec;
   Policy: PolicySpec;
@@ -219,6 +232,7 @@ export const KIND_PLURALS: Record<Kind, string> = {
   Plan: 'plans',
   GovernanceRuleset: 'governance-rulesets',
   AccessPolicy: 'access-policies',
+  IdentityProvider: 'identity-providers',
   PublishRequest: 'publish-requests',
   Api: 'apis',
   Policy: 'policies',

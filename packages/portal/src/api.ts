@@ -67,7 +67,17 @@ export interface Whoami {
   name: string;
   role: string;
   team?: string;
+  /** every team with the person's role in it */
+  teams?: Array<{ team: string; role: string }>;
   admin: boolean;
+  /** present for a single sign-on session */
+  session?: { provider: string; authTime: string; acr?: string; amr?: string[] };
+}
+
+/** The CSRF token a session cookie's state-changing requests echo (double submit). */
+function csrfToken(): string | undefined {
+  const m = /(?:^|;\s*)apigov_csrf=([^;]*)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]) : undefined;
 }
 export interface SearchItem {
   name: string;
@@ -211,6 +221,10 @@ const enc = encodeURIComponent;
 async function call<T>(method: string, path: string, body?: unknown, token = session.token()): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
+  else if (method !== 'GET') {
+    const csrf = csrfToken();
+    if (csrf) headers['x-apigov-csrf'] = csrf;
+  }
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 204) return undefined as T;
@@ -244,6 +258,7 @@ export interface ApiDiff {
 
 export const api = {
   whoami: (token?: string) => call<Whoami>('GET', '/v1/whoami', undefined, token),
+  signOut: () => call<{ signedOut: boolean; endSessionUrl?: string }>('POST', '/v1/auth/logout'),
   openapiDocument: () => call<Record<string, unknown>>('GET', '/v1/openapi.json'),
   search: (q: SearchQuery) => call<SearchPage>('GET', `/v1/search${query(q)}`),
   teams: () => call<Page<Team>>('GET', '/v1/teams?limit=500'),

@@ -15,25 +15,39 @@ const ProducerPage = lazy(() => import('./pages/Producer'));
 const AdminPage = lazy(() => import('./pages/Admin'));
 
 
-/** Single sign-on is offered only when the control plane's OpenAPI document advertises an OpenID Connect scheme. */
-function useOidc(): string | undefined {
-  const [url, setUrl] = useState<string>();
+interface SignInOption {
+  href: string;
+  label: string;
+}
+
+/** Single sign-on is offered for each identity provider the control plane's OpenAPI document advertises. */
+function useOidc(): SignInOption[] {
+  const [options, setOptions] = useState<SignInOption[]>([]);
   useEffect(() => {
     api.openapiDocument().then(
       (doc) => {
-        const schemes = ((doc.components as Record<string, unknown> | undefined)?.securitySchemes ?? {}) as Record<string, { type?: string; openIdConnectUrl?: string }>;
-        const oidc = Object.values(schemes).find((s) => s.type === 'openIdConnect');
-        if (oidc?.openIdConnectUrl) setUrl(oidc.openIdConnectUrl);
+        const schemes = ((doc.components as Record<string, unknown> | undefined)?.securitySchemes ?? {}) as Record<string, { type?: string; 'x-apigov-sign-in'?: string; 'x-apigov-display-name'?: string }>;
+        const back = `${location.pathname}${location.search.replace(/[?&]sso_error=[^&]*/, '')}`;
+        setOptions(
+          Object.values(schemes)
+            .filter((s) => s.type === 'openIdConnect' && s['x-apigov-sign-in'])
+            .map((s) => ({ href: `${s['x-apigov-sign-in']}?return=${encodeURIComponent(back)}`, label: s['x-apigov-display-name'] ?? 'your organisation' })),
+        );
       },
       () => undefined,
     );
   }, []);
-  return url;
+  return options;
+}
+
+/** What a failed single sign-on came back with (the control plane redirects here with ?sso_error=…). */
+function ssoError(): string | undefined {
+  return new URLSearchParams(location.search).get('sso_error') ?? undefined;
 }
 
 function SignIn({ onSignedIn }: { onSignedIn: (me: Whoami) => void }) {
   const [token, setToken] = useState('');
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<string | undefined>(ssoError);
   const [busy, setBusy] = useState(false);
   const oidc = useOidc();
   return (
@@ -70,14 +84,18 @@ function SignIn({ onSignedIn }: { onSignedIn: (me: Whoami) => void }) {
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
-        {oidc && (
-          <button type="button" className="secondary" onClick={() => (location.href = oidc)}>
-            Sign in with your organisation
-          </button>
-        )}
+        {oidc.map((o) => (
+          <a key={o.href} className="button secondary" href={o.href}>
+            Sign in with {o.label}
+          </a>
+        ))}
       </form>
     </main>
   );
+}
+
+function teamsOf(me: Whoami): string[] {
+  return me.teams?.map((t) => t.team) ?? (me.team ? [me.team] : []);
 }
 
 function Shell({ me, onSignOut }: { me: Whoami; onSignOut: () => void }) {
@@ -116,7 +134,7 @@ function Shell({ me, onSignOut }: { me: Whoami; onSignOut: () => void }) {
         <div className="who">
           <span>
             Signed in as <strong>{me.name}</strong>
-            {me.team ? ` (${me.team})` : ''}
+            {teamsOf(me).length > 0 ? ` (${teamsOf(me).join(', ')})` : ''}
           </span>
           <button type="button" className="link" onClick={onSignOut}>
             Sign out
@@ -132,9 +150,9 @@ function Shell({ me, onSignOut }: { me: Whoami; onSignOut: () => void }) {
 
 function App() {
   const [me, setMe] = useState<Whoami>();
-  const [checking, setChecking] = useState(session.token() !== undefined);
+  // a pasted token in this tab, or else a single sign-on session cookie: whoami tells which, if any
+  const [checking, setChecking] = useState(true);
   useEffect(() => {
-    if (!session.token()) return;
     api.whoami().then(
       (w) => {
         setMe(w);
@@ -151,10 +169,13 @@ function App() {
   return (
     <Shell
       me={me}
-      onSignOut={() => {
+      onSignOut={async () => {
+        const single = me.session !== undefined;
+        const out = single ? await api.signOut().catch(() => undefined) : undefined;
         session.signOut();
         setMe(undefined);
-        navigate('/');
+        if (out?.endSessionUrl) location.href = out.endSessionUrl;
+        else navigate('/');
       }}
     />
   );

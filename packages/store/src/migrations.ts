@@ -1,5 +1,6 @@
 // The database schema as an ordered list of versioned migrations, and the routine that applies the
 // missing ones at open (one transaction, under an advisory lock so concurrent control planes don't race).
+import { IDENTITY_GROUPS_MIGRATION } from './identity-groups.js';
 import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
 import { quoteIdent } from './db.js';
@@ -98,6 +99,13 @@ CREATE INDEX idempotency_created_idx ON idempotency (created_at);
 ALTER TABLE tokens ADD COLUMN name text, ADD COLUMN scopes text[], ADD COLUMN team text, ADD COLUMN last_used_at timestamptz;
 CREATE UNIQUE INDEX tokens_user_name_idx ON tokens (user_name, name) WHERE name IS NOT NULL;
 `,
+  },
+  {
+    version: 6,
+    name: 'single sign-on sessions and refresh tokens; SCIM groups',
+    sql: `
+ALTER TABLE tokens ADD COLUMN kind text, ADD COLUMN session jsonb, ADD COLUMN idp_refresh text;
+${IDENTITY_GROUPS_MIGRATION}`,
   },
 ];
 

@@ -6,6 +6,7 @@ import { openPglite, openPostgres, quoteIdent, type Db, type Queryable, type Row
 import { migrate } from './migrations.js';
 import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit, type AuditTail } from './audit.js';
 import { indexApi, searchApis, unindexApi } from './search.js';
+import { deleteGroup, getGroup, listGroups, putGroup } from './identity-groups.js';
 import { getSyncState, listSyncDesired, putSyncState, replaceSyncDesired } from './sync-state.js';
 import { getSnapshot, getSnapshotHead, listErrorSamples, listGateways, operationUsage, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
 import type {
@@ -31,6 +32,9 @@ import type {
   StoreTx,
   StoredResource,
   TokenRecord,
+  RefreshRecord,
+  SessionInfo,
+  IdentityGroup,
 } from './types.js';
 
 export const DEFAULT_DATA_DIR = './.apigov/data';
@@ -110,9 +114,11 @@ interface TokenRow extends Row {
   scopes: string[] | null;
   team: string | null;
   last_used_at: string | null;
+  kind: string | null;
+  session: SessionInfo | null;
 }
 
-const TOKEN_COLUMNS = `user_name, prefix, ${ISO_MS('expires_at')} AS expires_at, ${ISO_MS('created_at')} AS created_at, name, scopes, team, ${ISO_MS('last_used_at')} AS last_used_at`;
+const TOKEN_COLUMNS = `user_name, prefix, ${ISO_MS('expires_at')} AS expires_at, ${ISO_MS('created_at')} AS created_at, name, scopes, team, ${ISO_MS('last_used_at')} AS last_used_at, kind, session`;
 
 function toToken(r: TokenRow): TokenRecord {
   const t: TokenRecord = { user: r.user_name, prefix: r.prefix, createdAt: r.created_at };
@@ -121,6 +127,8 @@ function toToken(r: TokenRow): TokenRecord {
   if (r.scopes !== null) t.scopes = r.scopes;
   if (r.team !== null) t.team = r.team;
   if (r.last_used_at !== null) t.lastUsedAt = r.last_used_at;
+  if (r.kind === 'session' || r.kind === 'refresh') t.kind = r.kind;
+  if (r.session !== null) t.session = r.session;
   return t;
 }
 
@@ -226,13 +234,38 @@ class SqlTx implements StoreTx {
     return appended;
   }
 
-  async putToken(tokenHash: string, record: TokenRecord): Promise<void> {
+  async putToken(tokenHash: string, record: TokenRecord, idpRefreshToken?: string): Promise<void> {
     await this.q.query(
-      `INSERT INTO tokens (token_hash, user_name, prefix, expires_at, created_at, name, scopes, team) VALUES ($1, $2, $3, $4::text::timestamptz, $5::text::timestamptz, $6, $7::text[], $8)
+      `INSERT INTO tokens (token_hash, user_name, prefix, expires_at, created_at, name, scopes, team, kind, session, idp_refresh) VALUES ($1, $2, $3, $4::text::timestamptz, $5::text::timestamptz, $6, $7::text[], $8, $9, $10::jsonb, $11)
        ON CONFLICT (token_hash) DO UPDATE SET user_name = excluded.user_name, prefix = excluded.prefix,
-         expires_at = excluded.expires_at, created_at = excluded.created_at, name = excluded.name, scopes = excluded.scopes, team = excluded.team`,
-      [tokenHash, record.user, record.prefix, record.expiresAt ?? null, record.createdAt, record.name ?? null, record.scopes ?? null, record.team ?? null],
+         expires_at = excluded.expires_at, created_at = excluded.created_at, name = excluded.name, scopes = excluded.scopes, team = excluded.team,
+         kind = excluded.kind, session = excluded.session, idp_refresh = excluded.idp_refresh`,
+      [tokenHash, record.user, record.prefix, record.expiresAt ?? null, record.createdAt, record.name ?? null, record.scopes ?? null, record.team ?? null, record.kind ?? null, record.session === undefined ? null : JSON.stringify(record.session), idpRefreshToken ?? null],
     );
+  }
+
+  putGroup(group: IdentityGroup): Promise<void> {
+    return putGroup(this.q, group);
+  }
+
+  getGroup(id: string): Promise<IdentityGroup | null> {
+    return getGroup(this.q, id);
+  }
+
+  listGroups(): Promise<IdentityGroup[]> {
+    return listGroups(this.q);
+  }
+
+  deleteGroup(id: string): Promise<boolean> {
+    return deleteGroup(this.q, id);
+  }
+
+  async takeToken(tokenHash: string): Promise<RefreshRecord | null> {
+    const rows = await this.q.query<TokenRow & { idp_refresh: string | null }>(`DELETE FROM tokens WHERE token_hash = $1 RETURNING ${TOKEN_COLUMNS}, idp_refresh`, [tokenHash]);
+    if (rows.length === 0) return null;
+    const record: RefreshRecord = toToken(rows[0]);
+    if (rows[0].idp_refresh !== null) record.idpRefreshToken = rows[0].idp_refresh;
+    return record;
   }
 
   async deleteNamedToken(user: string, name: string): Promise<boolean> {

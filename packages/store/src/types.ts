@@ -106,6 +106,34 @@ export interface TokenRecord {
   /** the team the token acts for */
   team?: string;
   lastUsedAt?: string;
+  /** absent: a token; `session`: a single sign-on session (portal cookie or CLI); `refresh`: renews a CLI session */
+  kind?: 'session' | 'refresh';
+  /** how the person signed in at the identity provider (sessions and refresh tokens) */
+  session?: SessionInfo;
+}
+
+export interface SessionInfo {
+  provider: string;
+  /** seconds since the epoch: the ID token's auth_time */
+  authTime: number;
+  acr?: string;
+  amr?: string[];
+  /** who the session is for: the portal (a cookie) or the CLI (a bearer token with a refresh token) */
+  client: 'portal' | 'cli';
+}
+
+/** A group as an identity provider provisions it over SCIM. */
+export interface IdentityGroup {
+  id: string;
+  displayName: string;
+  externalId?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A refresh token as taken (deleted) for its single use, with the identity provider's own refresh token. */
+export interface RefreshRecord extends TokenRecord {
+  idpRefreshToken?: string;
 }
 
 export interface IdempotentResponse {
@@ -165,7 +193,14 @@ export interface StoreTx {
   putSyncState(state: SyncState): Promise<void>;
   listSyncDesired(): Promise<SyncDesiredRow[]>;
   replaceSyncDesired(rows: readonly SyncDesiredRow[]): Promise<void>;
-  putToken(tokenHash: string, record: TokenRecord): Promise<void>;
+  /** stores a token; `idpRefreshToken` is kept beside a refresh token and never listed */
+  putToken(tokenHash: string, record: TokenRecord, idpRefreshToken?: string): Promise<void>;
+  /** deletes one token (sign-out, refresh rotation); the record when there was one, the IdP refresh token included */
+  takeToken(tokenHash: string): Promise<RefreshRecord | null>;
+  putGroup(group: IdentityGroup): Promise<void>;
+  getGroup(id: string): Promise<IdentityGroup | null>;
+  listGroups(): Promise<IdentityGroup[]>;
+  deleteGroup(id: string): Promise<boolean>;
   deleteTokensOf(user: string): Promise<number>;
   /** revokes a user's named token; false when there is none */
   deleteNamedToken(user: string, name: string): Promise<boolean>;

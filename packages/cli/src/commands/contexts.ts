@@ -6,7 +6,8 @@ import { configPath, DEFAULT_CONTEXT, loadConfig, normaliseUrl, saveConfig } fro
 import { usageError } from '../errors.js';
 import { ControlPlaneClient } from '../http.js';
 import { outputOption, urlOption, type OutputOptions } from '../options.js';
-import { emit, renderFields, renderTable, writeOut } from '../output.js';
+import { emit, renderFields, renderTable, writeErr, writeOut } from '../output.js';
+import { deviceLogin, pickProvider, ssoContext } from '../sso.js';
 import type { Session } from '../session.js';
 
 function contextName(value: string): string {
@@ -22,20 +23,39 @@ function describeWho(me: Whoami): string {
 export function registerContextCommands(program: Command, session: Session): void {
   program
     .command('login')
-    .description('check a token against a control plane (GET /v1/whoami), save it as a context and make it current')
+    .description('sign in to a control plane, with a token (checked with GET /v1/whoami) or through its identity provider (--sso: the device flow), save it as a context and make it current')
     .requiredOption('--url <url>', 'control plane base URL, e.g. http://127.0.0.1:4000', urlOption)
-    .requiredOption('--token <token>', 'bearer token')
+    .option('--token <token>', 'bearer token')
+    .option('--sso', "sign in through the control plane's identity provider: confirm a code in your browser")
+    .option('--provider <name>', 'the identity provider, when the control plane has several')
     .option('--context <name>', 'name of the context to save', contextName, DEFAULT_CONTEXT)
     .addOption(outputOption())
     .action(
-      session.action(async (opts: OutputOptions & { url: string; token: string; context: string }) => {
+      session.action(async (opts: OutputOptions & { url: string; token?: string; sso?: boolean; provider?: string; context: string }) => {
         const url = normaliseUrl(opts.url);
-        const me = await whoami(new ControlPlaneClient(url, opts.token));
+        if ((opts.token === undefined) === (opts.sso !== true)) throw usageError('give either --token TOKEN or --sso');
+        if (opts.provider !== undefined && opts.sso !== true) throw usageError('--provider goes with --sso');
         const path = configPath(session.env);
         const config = await loadConfig(path);
         // remembered API keys stay with the context as long as it points at the same control plane
         const keys = config.contexts[opts.context]?.url === url ? config.contexts[opts.context]?.keys : undefined;
-        config.contexts[opts.context] = keys === undefined ? { url, token: opts.token } : { url, token: opts.token, keys };
+        if (opts.sso === true) {
+          const cp = new ControlPlaneClient(url);
+          const provider = await pickProvider(cp, opts.provider);
+          const signedIn = await deviceLogin(cp, provider, (line) => (opts.output === 'table' ? writeOut(`${line}\n`) : writeErr(`${line}\n`)));
+          config.contexts[opts.context] = ssoContext(url, signedIn, keys);
+          config.current = opts.context;
+          await saveConfig(config, path);
+          const me = signedIn.user;
+          const teams = (me.teams ?? []).map((t) => `${t.role} of ${t.team}`).join(', ');
+          emit(opts.output, { context: opts.context, url, configFile: path, provider: signedIn.provider, expiresAt: signedIn.expiresAt, whoami: me }, () =>
+            `Signed in to ${url} as ${me.name} (${me.admin ? 'platform admin' : teams || me.role}) through ${provider.displayName}.\nContext '${opts.context}' saved in ${path} and is now current.\n`,
+          );
+          return;
+        }
+        const token = opts.token!;
+        const me = await whoami(new ControlPlaneClient(url, token));
+        config.contexts[opts.context] = keys === undefined ? { url, token } : { url, token, keys };
         config.current = opts.context;
         await saveConfig(config, path);
         emit(opts.output, { context: opts.context, url, configFile: path, whoami: me }, () =>

@@ -5,7 +5,7 @@ import { loadSpec, summarizeChanges, type OpenApiDocument, type SpecSource } fro
 import type { Store } from '@apigov/store';
 import type { Principal } from '../auth.js';
 import { notFound } from '../problem.js';
-import { canSee } from '../rbac.js';
+import { canSee, inTeam } from '../rbac.js';
 import { approvesFor } from '../visibility.js';
 import { assessedChanges, breakingGate, gateBlocks, waiverOf, withAffectedConsumers, type AssessedChange } from './breaking-changes.js';
 import { loadGovernance } from './governance.js';
@@ -84,7 +84,7 @@ export async function diffApi(store: Store, principal: Principal, api: string, r
   changes = await store.transaction((tx) => withAffectedConsumers(tx, api, base.name, changes, now));
   // the API's owners and the platform see every consumer; anyone else only their own team's applications
   if (!(await approvesFor(store, principal, api))) {
-    changes = changes.map((c) => (c.affectedConsumers === undefined ? c : { ...c, affectedConsumers: c.affectedConsumers.filter((a) => a.team !== undefined && a.team === principal.team) }));
+    changes = changes.map((c) => (c.affectedConsumers === undefined ? c : { ...c, affectedConsumers: c.affectedConsumers.filter((a) => inTeam(principal, a.team)) }));
   }
   const response: DiffResponse = { api, from: base.name, to, summary: summarizeChanges(changes), changes };
   if (req.spec !== undefined) {

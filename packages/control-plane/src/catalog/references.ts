@@ -36,6 +36,7 @@ export async function assertReferencesExist(tx: StoreTx, r: AnyResource, prefix:
     }
     case 'User':
       await need('Team', r.spec.team, 'spec.team');
+      for (const [i, m] of (r.spec.teams ?? []).entries()) await need('Team', m.team, `spec.teams[${i}].team`);
       break;
     case 'Plan':
       for (const [i, env] of r.spec.environments.entries()) await need('Environment', env, `spec.environments[${i}]`);
@@ -85,7 +86,7 @@ export async function assertNotReferenced(tx: StoreTx, kind: Kind, name: string)
         const r = s.resource;
         const uses =
           kind === 'Team'
-            ? (r.kind === 'Api' && r.spec.owner === name) || (r.kind === 'User' && r.spec.team === name) || (r.kind === 'Application' && r.spec.owner === name)
+            ? (r.kind === 'Api' && r.spec.owner === name) || (r.kind === 'User' && (r.spec.team === name || (r.spec.teams ?? []).some((m) => m.team === name))) || (r.kind === 'Application' && r.spec.owner === name)
             : (r.kind === 'Api' && r.spec.versions.some((v) => name in v.environments)) ||
               (r.kind === 'Plan' && r.spec.environments.includes(name)) ||
               (r.kind === 'Policy' && r.spec.targetRef.kind === 'Environment' && r.spec.targetRef.name === name);

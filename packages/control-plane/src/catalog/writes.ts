@@ -18,6 +18,8 @@ import {
   type LifecycleAction,
 } from '@apigov/model';
 import { assertScope } from '../scopes.js';
+import { assertSteppedUp } from '../step-up.js';
+import { roleIn } from '../rbac.js';
 import { detectFormat, officialSchemaViolations, type OpenApiDocument } from '@apigov/openapi';
 import type { StoredResource, StoreTx, SyncState } from '@apigov/store';
 import { assertDriftAllowed, sourceOf } from './drift.js';
@@ -61,14 +63,18 @@ async function loadAccess(tx: StoreTx): Promise<Access> {
 const ACTION_OF: Partial<Record<LifecycleState, LifecycleAction>> = { published: 'publish', deprecated: 'deprecate', retired: 'retire' };
 
 /** The owning team's role must be one the environment's access rule allows for this move (AccessPolicy). */
-async function assertMayMove(ctx: WriteContext, api: string, version: string, env: string, to: LifecycleState): Promise<void> {
+async function assertMayMove(ctx: WriteContext, api: string, owner: string, version: string, env: string, to: LifecycleState): Promise<void> {
   const p = ctx.principal;
   const action = ACTION_OF[to];
-  if (p.admin || action === undefined) return;
+  if (action === undefined) return;
   ctx.access ??= await loadAccess(ctx.tx);
   const production = ctx.access.production.get(env) ?? false;
+  // a production publish by a person signed in without a recent second factor (AccessPolicy stepUp)
+  if (action === 'publish' && production) await assertSteppedUp(ctx.tx, p, 'publish-production', ctx.access.policies);
+  if (p.admin) return;
   const decision = accessFor(ctx.access.policies, action, env, production);
-  if (decision.roles.includes(p.role)) {
+  const role = roleIn(p, owner);
+  if (role !== undefined && decision.roles.includes(role)) {
     if (action === 'publish' && production && productionPublishNeedsApproval(ctx.access.policies)) {
       throw new ApigovError('APIGOV_ERR_APPROVAL_REQUIRED', `publishing ${api} ${version} to ${env} needs a platform admin's approval: \`apigov publish\` (POST /v1/apis/${api}/versions/${version}/publish) files the request`, {
         extensions: { environment: env },
@@ -77,9 +83,19 @@ async function assertMayMove(ctx: WriteContext, api: string, version: string, en
     return;
   }
   const who = decision.roles.length === 0 ? 'platform admins' : decision.roles.map((r) => `${r}s`).join(' and ');
-  throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} (${p.role}) may not ${action} ${api} ${version} in ${env}: ${production ? 'a production environment' : 'this environment'} takes ${who} (${decision.from})`, {
+  throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} (${role ?? p.role}) may not ${action} ${api} ${version} in ${env}: ${production ? 'a production environment' : 'this environment'} takes ${who} (${decision.from})`, {
     extensions: { action, environment: env, allowedRoles: decision.roles, rule: decision.from },
   });
+}
+
+/** A new key, changing an Environment's policies, or who may do what (AccessPolicy, IdentityProvider) may need a step-up. */
+async function assertSensitiveWriteSteppedUp(ctx: WriteContext, current: AnyResource | undefined, next: AnyResource | undefined, action?: string): Promise<void> {
+  const r = next ?? current;
+  if (r === undefined) return;
+  if (next?.kind === 'Credential' && current === undefined) return assertSteppedUp(ctx.tx, ctx.principal, action?.startsWith('key.rotate') ? 'key-rotate' : 'key-create');
+  const envPolicy = (x: AnyResource | undefined) => x?.kind === 'Policy' && x.spec.targetRef.kind === 'Environment';
+  if (envPolicy(current) || envPolicy(next)) await assertSteppedUp(ctx.tx, ctx.principal, 'environment-policy');
+  else if (r.kind === 'AccessPolicy' || r.kind === 'IdentityProvider') await assertSteppedUp(ctx.tx, ctx.principal, 'access-change');
 }
 
 export type WriteOutcome = 'create' | 'update' | 'unchanged';
@@ -137,6 +153,7 @@ export async function writeResource(ctx: WriteContext, requested: AnyResource, o
   }
   await authorizeWrite(tx, principal, kind, name, current?.resource, requested);
   if (ctx.bulk) assertScope(principal, `${KIND_PLURALS[kind]}:write`);
+  await assertSensitiveWriteSteppedUp(ctx, current?.resource, requested, options.action);
   if (current) await assertDriftAllowed(ctx, current.resource, 'change');
   await assertReferencesExist(tx, requested, prefix);
   const prepared = requested.kind === 'Subscription' ? await prepareSubscription(ctx, current?.resource, requested, prefix) : requested;
@@ -190,7 +207,7 @@ async function checkApiChange(ctx: WriteContext, api: string, before: ApiSpec | 
       // owner's role only where the environment's access rule allows
       if (e.state !== from) {
         assertScope(ctx.principal, `apis:publish:${env}`);
-        await assertMayMove(ctx, api, v.name, env, e.state);
+        await assertMayMove(ctx, api, after.owner, v.name, env, e.state);
       }
       // a version or environment that is new may start in any state (restoring an export into an empty
       // control plane, say); an existing one moves only along the lifecycle
@@ -230,6 +247,7 @@ export async function deleteResource(ctx: WriteContext, kind: Kind, name: string
   if (!current || !(await sees(tx, principal, current.resource))) throw notFound(`${kind} ${name}`);
   await authorizeWrite(tx, principal, kind, name, current.resource, undefined);
   if (ctx.bulk) assertScope(principal, `${KIND_PLURALS[kind]}:write`);
+  await assertSensitiveWriteSteppedUp(ctx, current.resource, undefined);
   await assertDriftAllowed(ctx, current.resource, 'delete');
   if (options.expectedVersion !== undefined && options.expectedVersion !== current.resourceVersion) {
     throw new ApigovError('APIGOV_ERR_RESOURCE_PRECONDITION', `${kind} ${name} has changed: If-Match "${options.expectedVersion}" but it is at "${current.resourceVersion}"`);

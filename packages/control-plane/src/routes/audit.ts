@@ -5,10 +5,12 @@ import { ApigovError, parseAuditAnchor } from '@apigov/model';
 import type { AuditAnchor } from '@apigov/store';
 import { pageLimit, query, type Deps } from '../http.js';
 import { assertAdmin } from '../rbac.js';
+import { assertSteppedUp } from '../step-up.js';
 
 export function registerAuditRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/v1/audit', async (request) => {
     assertAdmin(request.principal, 'read the audit log');
+    await assertSteppedUp(deps.store, request.principal, 'audit-export');
     const q = query(request);
     const limit = pageLimit(q.limit, 50);
     const raw = q.before ?? q.cursor;

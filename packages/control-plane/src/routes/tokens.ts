@@ -7,6 +7,8 @@ import { hashToken, newToken, requireSignedIn } from '../auth.js';
 import { inTransaction, query, type Deps } from '../http.js';
 import { notFound } from '../problem.js';
 import { checkScopes } from '../scopes.js';
+import { inTeam } from '../rbac.js';
+import { assertSteppedUp } from '../step-up.js';
 
 const DEFAULT_DAYS = 90;
 
@@ -33,9 +35,10 @@ export function registerTokenRoutes(app: FastifyInstance, deps: Deps): void {
     // a second token of the same name is refused (the database's unique index also holds it under a race)
     if ((await deps.store.listTokens(p.name)).some((t) => t.name === name)) throw new ApigovError('APIGOV_ERR_RESOURCE_CONFLICT', `you already have a token named ${name}; revoke it first`);
     const result = await inTransaction(deps, request, async (ctx) => {
+      await assertSteppedUp(ctx.tx, p, 'token-create');
       if (team !== undefined) {
         if (!(await ctx.tx.get('Team', team))) throw invalid('team', `no team ${team}`);
-        if (!p.admin && team !== p.team) throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} is not in team ${team}`);
+        if (!p.admin && !inTeam(p, team)) throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} is not in team ${team}`);
       }
       const token = newToken();
       const record = { user: p.name, prefix: token.slice(0, 8), createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + days * 86_400_000).toISOString(), name, scopes, ...(team !== undefined && { team }) };

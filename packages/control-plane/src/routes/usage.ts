@@ -7,7 +7,7 @@ import type { UsageRecord } from '@apigov/store';
 import { requireSignedIn, type Principal } from '../auth.js';
 import { query, type Deps } from '../http.js';
 import { notFound } from '../problem.js';
-import { canSee } from '../rbac.js';
+import { canSee, inTeam } from '../rbac.js';
 import { approvesFor } from '../visibility.js';
 
 /** The latency under which `p` of the requests fell, from summed histogram buckets (upper bounds). */
@@ -31,7 +31,7 @@ async function scope(deps: Deps, p: Principal, api: string): Promise<(applicatio
   if (!a || !canSee(p, a.resource)) throw notFound(`Api ${api}`);
   if (await approvesFor(deps.store, p, api)) return () => true;
   const apps = await deps.store.list('Application', { limit: 100000 });
-  const mine = new Set(apps.filter((x) => x.resource.kind === 'Application' && x.resource.spec.owner === p.team).map((x) => x.resource.metadata.name));
+  const mine = new Set(apps.filter((x) => x.resource.kind === 'Application' && inTeam(p, x.resource.spec.owner)).map((x) => x.resource.metadata.name));
   return (application) => application !== undefined && mine.has(application);
 }
 

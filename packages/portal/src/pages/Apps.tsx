@@ -318,7 +318,7 @@ export default function AppsPage() {
   const [name, setName] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [error, setError] = useState<string>();
-  const mine = (apps.data?.items ?? []).filter((a) => me.admin || a.spec.owner === me.team);
+  const mine = (apps.data?.items ?? []).filter((a) => me.admin || (me.teams ?? [{ team: me.team }]).some((t) => t.team === a.spec.owner));
   return (
     <section aria-labelledby="apps-title">
       <h1 id="apps-title">My applications</h1>

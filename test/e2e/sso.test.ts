@@ -1,0 +1,272 @@
+// Single sign-on against a real OpenID Connect provider (oidc-provider on 127.0.0.1): bob signs in to the portal in
+// Debian's chromium and lands as bob of team orders, seeing only what bob may see; his groups change at the IdP and
+// his teams change at his next sign-in. The CLI signs in with the device flow and its token is refreshed. A
+// production publish from a session without a second factor gets the sign-in-again problem; with one it passes.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACR_MFA, startIdentityProvider, type TestIdentityProvider } from '../support/identity-provider.js';
+import { CLI, cli, ROOT, startHarness, type Harness } from './harness.js';
+
+const CHROMIUM = process.env.APIGOV_CHROMIUM ?? '/usr/bin/chromium';
+const PORTAL_BUILT = existsSync(join(ROOT, 'packages', 'portal', 'dist', 'index.html'));
+const SPEC = readFileSync(join(ROOT, 'examples', 'payments', 'openapi.yaml'), 'utf8');
+const res = (kind: string, name: string, spec: unknown) => ({ apiVersion: 'apigov.dev/v1', kind, metadata: { name }, spec });
+const SECRET_ENV = 'APIGOV_TEST_IDP_CLIENT_SECRET';
+
+let h: Harness;
+let idp: TestIdentityProvider;
+let browser: Browser | undefined;
+
+async function call(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const r = await fetch(h.cp.url + path, {
+    method,
+    redirect: 'manual',
+    headers: { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: r.status, body: parsed, headers: r.headers };
+}
+
+function needBrowser(): boolean {
+  if (existsSync(CHROMIUM) && PORTAL_BUILT) return true;
+  if (process.env.CI === 'true') throw new Error(`chromium (${CHROMIUM}) and the built portal are required on CI`);
+  return false;
+}
+
+/** Signs in at the test IdP's own page (the control plane redirected the browser there). */
+async function signInAtIdp(page: Page, user: string, mfa = false): Promise<void> {
+  await page.getByRole('heading', { name: 'Sign in to the test IdP' }).waitFor();
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill('any password');
+  if (mfa) await page.getByLabel('Use my second factor').check();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+beforeAll(async () => {
+  h = await startHarness('pglite', { sso: { lifetimes: { cliSeconds: 33 } } });
+  idp = await startIdentityProvider(h.cp.url);
+  process.env[SECRET_ENV] = idp.clientSecret;
+  idp.people.set('bob', { name: 'Bob Consumer', groups: ['orders-devs'] });
+  idp.people.set('alex', { name: 'Alex Producer', groups: ['payments-owners'] });
+  const docs = [
+    res('Team', 'orders', {}),
+    res('Team', 'payments', {}),
+    res('Environment', 'dev', {}),
+    res('Environment', 'prod', { production: true }),
+    res('GovernanceRuleset', 'open', { gates: [{ environment: '*', blockOn: 'never' }] }),
+    res('AccessPolicy', 'mfa-for-prod', { stepUp: { actions: ['publish-production'], maxAgeMinutes: 10 } }),
+    res('IdentityProvider', 'corp', {
+      displayName: 'Corp SSO',
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: { fromEnv: SECRET_ENV },
+      groupMappings: [
+        { group: 'orders-devs', team: 'orders', role: 'member' },
+        { group: 'payments-owners', team: 'payments', role: 'owner' },
+        { group: 'platform', role: 'platform-admin' },
+      ],
+      mfa: { acrValues: [ACR_MFA] },
+    }),
+  ];
+  const applied = await call(h.adminToken, 'POST', '/v1/apply', { documents: docs });
+  expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+  for (const [name, team] of [
+    ['orders-api', 'orders'],
+    ['payments-api', 'payments'],
+  ]) {
+    const r = await call(h.adminToken, 'POST', '/v1/apis/register', { name, team, title: name, spec: SPEC, visibility: 'team-only', upstreams: { dev: 'http://127.0.0.1:9', prod: 'http://127.0.0.1:9' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+  }
+  if (needBrowser()) browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await idp?.close();
+  await h?.close();
+  delete process.env[SECRET_ENV];
+});
+
+describe('the identity provider is configured as a resource', () => {
+  it('is advertised in /v1/openapi.json and refused when insecure', async () => {
+    const doc = (await call(undefined, 'GET', '/v1/openapi.json')).body;
+    expect(doc.components.securitySchemes['oidc-corp']).toMatchObject({ type: 'openIdConnect', openIdConnectUrl: `${idp.issuer}/.well-known/openid-configuration`, 'x-apigov-sign-in': '/v1/auth/oidc/corp/login' });
+    const insecure = await call(h.adminToken, 'PUT', '/v1/identity-providers/plain', res('IdentityProvider', 'plain', { issuer: 'http://idp.example.com', clientId: 'x' }));
+    expect(insecure.status).toBe(422);
+    expect(insecure.body.errors).toEqual([{ path: 'spec.issuer', message: 'must be an https URL (http only on a loopback address)' }]);
+    expect((await call(h.adminToken, 'GET', '/v1/identity-providers/plain')).status).toBe(404);
+  });
+
+  it('the sign-in starts with PKCE S256, state and nonce, and a callback without its browser is refused', async () => {
+    const start = await call(undefined, 'GET', '/v1/auth/oidc/corp/login?return=/apps');
+    expect(start.status).toBe(302);
+    const to = new URL(start.headers.get('location')!);
+    expect(to.origin).toBe(idp.issuer);
+    expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(to.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(to.searchParams.get('state')).toMatch(/.{20,}/);
+    expect(to.searchParams.get('nonce')).toMatch(/.{20,}/);
+    expect(to.searchParams.get('redirect_uri')).toBe(`${h.cp.url}/v1/auth/oidc/callback`);
+    const cookie = start.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/apigov_sso_flow=[^;]+; Max-Age=600; Path=\/v1\/auth\/oidc; HttpOnly; SameSite=Lax/);
+    // the same state from another browser (no flow cookie): refused, back to the portal with the reason
+    const forged = await call(undefined, 'GET', `/v1/auth/oidc/callback?code=abc&state=${to.searchParams.get('state')}`);
+    expect(forged.status).toBe(302);
+    expect(decodeURIComponent(forged.headers.get('location')!)).toBe('/?sso_error=this sign-in was not started in this browser, or took longer than 10 minutes; start it again');
+    await new Promise((r) => setTimeout(r, 400)); // failed sign-ins are audited in batches every 200 ms
+    const audit = await call(h.adminToken, 'GET', '/v1/audit?action=auth.failed&limit=5');
+    expect(audit.body.items[0].after).toMatchObject({ method: 'oidc', result: 'refused', address: '127.0.0.1' });
+  });
+});
+
+describe('bob signs in to the portal through the IdP', () => {
+  it('lands as bob of team orders, sees only his team-only API, and his teams follow his groups', async () => {
+    if (!browser) return;
+    const context = await browser.newContext({ baseURL: h.cp.url });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Sign in with Corp SSO' }).click();
+    await signInAtIdp(page, 'bob');
+    await page.getByText('Signed in as').waitFor();
+    expect(await page.locator('.who').innerText()).toContain('Signed in as bob (orders)');
+    expect(new URL(page.url()).origin).toBe(h.cp.url);
+    // the session is an httpOnly cookie: the page's script cannot read it
+    expect(await page.evaluate('document.cookie')).not.toContain('apigov_session');
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'apigov_session')).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: false });
+    // only what bob may see: his team's team-only API, not payments'
+    await page.getByRole('link', { name: 'orders-api' }).first().waitFor();
+    expect(await page.getByRole('link', { name: 'payments-api' }).count()).toBe(0);
+    const whoami = await page.evaluate(async () => (await fetch('/v1/whoami')).json());
+    expect(whoami).toMatchObject({ name: 'bob', role: 'member', team: 'orders', teams: [{ team: 'orders', role: 'member' }], admin: false, session: { provider: 'corp' } });
+    // a change with the cookie but without the CSRF header is refused
+    const noCsrf = await page.evaluate(async () => (await fetch('/v1/applications', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
+    expect(noCsrf).toBe(403);
+
+    // at the IdP, bob leaves orders-devs and joins payments-owners; he signs out and in again
+    idp.people.set('bob', { name: 'Bob Consumer', groups: ['payments-owners'] });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    // RP-initiated logout: the IdP asks, then sends him back to the portal
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in with Corp SSO' }).click();
+    await signInAtIdp(page, 'bob');
+    await page.getByText('Signed in as').waitFor();
+    expect(await page.locator('.who').innerText()).toContain('Signed in as bob (payments)');
+    await page.getByRole('link', { name: 'payments-api' }).first().waitFor();
+    expect(await page.getByRole('link', { name: 'orders-api' }).count()).toBe(0);
+    await context.close();
+
+    const user = await call(h.adminToken, 'GET', '/v1/users/bob');
+    expect(user.body.spec).toMatchObject({ role: 'owner', team: 'payments', groups: ['payments-owners'], identity: { provider: 'corp', subject: 'bob' } });
+    expect(user.body.spec.teams).toBeUndefined();
+    const signIns = await call(h.adminToken, 'GET', '/v1/audit?action=auth.sign-in&actor=bob');
+    expect(signIns.body.items).toHaveLength(2);
+    expect(signIns.body.items[0].after).toMatchObject({ method: 'oidc-code', provider: 'corp', address: '127.0.0.1', result: 'ok' });
+    const changes = await call(h.adminToken, 'GET', '/v1/audit?kind=User&name=bob&action=user.sync');
+    expect(changes.body.items[0].before.spec).toMatchObject({ role: 'member', team: 'orders' });
+    expect(changes.body.items[0].after.spec).toMatchObject({ role: 'owner', team: 'payments' });
+  });
+
+  it('a person in several groups is in several teams', async () => {
+    if (!browser) return;
+    idp.people.set('carol', { groups: ['orders-devs', 'payments-owners'] });
+    const context = await browser.newContext({ baseURL: h.cp.url });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Sign in with Corp SSO' }).click();
+    await signInAtIdp(page, 'carol');
+    await page.getByText('Signed in as').waitFor();
+    expect(await page.locator('.who').innerText()).toContain('Signed in as carol (orders, payments)');
+    await page.getByRole('link', { name: 'payments-api' }).first().waitFor();
+    await page.getByRole('link', { name: 'orders-api' }).first().waitFor();
+    await context.close();
+  });
+});
+
+describe('the CLI signs in with the device flow', () => {
+  it('apigov login --sso, then apigov config shows alex; the token is refreshed when it expires', async () => {
+    if (!browser) return;
+    const config = join(h.dir, 'sso-config.yaml');
+    const env = { APIGOV_CONFIG: config, APIGOV_URL: '', APIGOV_TOKEN: '' };
+    const login = spawnCli(['login', '--sso', '--url', h.cp.url], env);
+    const line = await login.waitFor(/open (\S+) and confirm the code (\S+)\./);
+    const [, url, code] = line;
+    expect(code).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
+    await approveDevice(url!, 'alex');
+    const result = await login.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Signed in to ${h.cp.url} as alex (owner of payments) through Corp SSO.`);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    const first = readFileSync(config, 'utf8');
+    expect(first).toMatch(/refreshToken: agv_/);
+    const who = await cli(h, undefined, ['config', '-o', 'json'], env);
+    expect(who.code, who.stderr).toBe(0);
+    expect(JSON.parse(who.stdout).whoami).toMatchObject({ name: 'alex', role: 'owner', team: 'payments', session: { provider: 'corp' } });
+    expect((await call(h.adminToken, 'GET', '/v1/audit?action=auth.refresh&actor=alex')).body.items).toHaveLength(0);
+    // the CLI token lives 33 s here, and the CLI renews a token 30 s before it expires: after 3.5 s it does, and goes on
+    await new Promise((r) => setTimeout(r, 3500));
+    const again = await cli(h, undefined, ['config', '-o', 'json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).whoami.name).toBe('alex');
+    const second = readFileSync(config, 'utf8');
+    const token = (s: string) => /\btoken: (agv_\S+)/.exec(s)?.[1];
+    expect(token(second)).toBeDefined();
+    expect(token(second)).not.toBe(token(first));
+    expect((await call(h.adminToken, 'GET', '/v1/audit?action=auth.refresh&actor=alex')).body.items).toHaveLength(1);
+    // a refresh token works once
+    const reused = await call(undefined, 'POST', '/v1/auth/refresh', { refreshToken: /refreshToken: (agv_\S+)/.exec(first)![1] });
+    expect(reused.status).toBe(401);
+  });
+});
+
+interface Spawned {
+  waitFor(pattern: RegExp): Promise<RegExpExecArray>;
+  done: Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** The real CLI as a child process whose output a test reads while it runs. */
+function spawnCli(args: string[], extraEnv: Record<string, string>): Spawned {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', HOME: h.dir, NO_COLOR: '1', ...extraEnv }, cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number; stdout: string; stderr: string }>((ok) => child.on('close', (code) => ok({ code: code ?? 1, stdout, stderr })));
+  return {
+    done,
+    async waitFor(pattern) {
+      for (let i = 0; i < 200; i++) {
+        const m = pattern.exec(stdout);
+        if (m) return m;
+        if (child.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`the CLI did not print ${pattern}: ${stdout} ${stderr}`);
+    },
+  };
+}
+
+/** A person confirms the device code at the IdP in chromium and signs in there. */
+async function approveDevice(url: string, user: string, mfa = false): Promise<void> {
+  const context = await browser!.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  await page.goto(url);
+  await page.getByRole('heading', { name: 'Confirm the device' }).waitFor();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await signInAtIdp(page, user, mfa);
+  await page.getByRole('heading', { name: 'Device signed in' }).waitFor();
+  await context.close();
+}
