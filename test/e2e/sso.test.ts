@@ -229,6 +229,37 @@ describe('the CLI signs in with the device flow', () => {
     const reused = await call(undefined, 'POST', '/v1/auth/refresh', { refreshToken: /refreshToken: (agv_\S+)/.exec(first)![1] });
     expect(reused.status).toBe(401);
   });
+
+  it('step-up: a prod publish from a session without a second factor is told to sign in again; with one it passes', async () => {
+    if (!browser) return;
+    const config = join(h.dir, 'sso-config.yaml');
+    const env = { APIGOV_CONFIG: config, APIGOV_URL: '', APIGOV_TOKEN: '' };
+    // alex's session from the device flow above was a password-only sign-in
+    const dev = await cli(h, undefined, ['publish', 'payments-api', '--env', 'dev'], env);
+    expect(dev.code, dev.stderr).toBe(0);
+    const refused = await cli(h, undefined, ['publish', 'payments-api', '--env', 'prod'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `apigov: publish-production needs a recent multi-factor sign-in: your sign-in was not multi-factor; sign in again: apigov login --sso --url ${h.cp.url} --acr-values '${ACR_MFA}' --max-age 600 [APIGOV_ERR_AUTH_STEP_UP]\n`,
+    );
+    // over REST: 401 with the RFC 9470 challenge
+    const token = /\btoken: (agv_\S+)/.exec(readFileSync(config, 'utf8'))![1]!;
+    const problem = await call(token, 'POST', '/v1/apis/payments-api/versions/v1/publish', { environment: 'prod' });
+    expect(problem.status).toBe(401);
+    expect(problem.body).toMatchObject({ code: 'APIGOV_ERR_AUTH_STEP_UP', acr_values: ACR_MFA, max_age: 600, signIn: `/v1/auth/oidc/corp/login?acr_values=${encodeURIComponent(ACR_MFA)}&max_age=600` });
+    expect(problem.headers.get('www-authenticate')).toBe(`Bearer error="insufficient_user_authentication", error_description="publish-production needs a recent multi-factor sign-in: your sign-in was not multi-factor; sign in again", acr_values="${ACR_MFA}", max_age=600`);
+    expect((await call(h.adminToken, 'GET', '/v1/apis/payments-api')).body.spec.versions[0].environments.prod.state).toBe('draft');
+    // alex signs in again as told, with his second factor
+    const login = spawnCli(['login', '--sso', '--url', h.cp.url, '--acr-values', ACR_MFA, '--max-age', '600'], env);
+    const [, url] = await login.waitFor(/open (\S+) and confirm the code (\S+)\./);
+    await approveDevice(url!, 'alex', true);
+    expect((await login.done).code).toBe(0);
+    const published = await cli(h, undefined, ['publish', 'payments-api', '--env', 'prod'], env);
+    expect(published.code, published.stderr).toBe(0);
+    expect((await call(h.adminToken, 'GET', '/v1/apis/payments-api')).body.spec.versions[0].environments.prod.state).toBe('published');
+    const signIn = (await call(h.adminToken, 'GET', '/v1/audit?action=auth.sign-in&actor=alex')).body.items[0];
+    expect(signIn.after).toMatchObject({ method: 'oidc-device', acr: ACR_MFA });
+  });
 });
 
 interface Spawned {

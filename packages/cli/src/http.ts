@@ -50,6 +50,14 @@ export function problemError(status: number, statusText: string, body: unknown):
   return new CliError(code ?? codeForStatus(status), detail, { status, errors: fieldErrors(body.errors), extensions });
 }
 
+/** A step-up problem says how to sign in again from the CLI, with what the control plane asked for. */
+function stepUpHint(e: CliError, baseUrl: string): CliError {
+  if (e.code !== 'APIGOV_ERR_AUTH_STEP_UP') return e;
+  const acr = typeof e.extensions.acr_values === 'string' ? ` --acr-values '${e.extensions.acr_values}'` : '';
+  const age = typeof e.extensions.max_age === 'number' ? ` --max-age ${e.extensions.max_age}` : '';
+  return new CliError(e.code, `${e.message.replace(/; sign in again$/, '')}; sign in again: apigov login --sso --url ${baseUrl}${acr}${age}`, { status: e.status, errors: e.errors, extensions: e.extensions });
+}
+
 function unreachable(baseUrl: string, e: unknown): CliError {
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   const why = err.name === 'TimeoutError' ? 'timed out' : (err.cause?.code ?? err.cause?.message ?? err.message ?? 'unknown error');
@@ -102,7 +110,7 @@ export class ControlPlaneClient {
         if (res.ok) throw new CliError('APIGOV_ERR_INTERNAL', `the control plane at ${this.baseUrl} answered ${method} ${path} with invalid JSON`);
       }
     }
-    if (!res.ok) throw problemError(res.status, res.statusText, body);
+    if (!res.ok) throw stepUpHint(problemError(res.status, res.statusText, body), this.baseUrl);
     return { status: res.status, headers: res.headers, body, text };
   }
 }

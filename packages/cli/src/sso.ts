@@ -36,8 +36,9 @@ export async function pickProvider(cp: ControlPlaneClient, wanted: string | unde
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the device flow: prints where to approve the code, polls until the person has (or the code expires). */
-export async function deviceLogin(cp: ControlPlaneClient, provider: Provider, tell: (line: string) => void): Promise<SsoSession> {
-  const start = (await cp.request('POST', `/v1/auth/oidc/${encodeURIComponent(provider.name)}/device`)).body as {
+export async function deviceLogin(cp: ControlPlaneClient, provider: Provider, tell: (line: string) => void, stepUp: { acrValues?: string; maxAge?: number } = {}): Promise<SsoSession> {
+  const body = { ...(stepUp.acrValues !== undefined && { acr_values: stepUp.acrValues }), ...(stepUp.maxAge !== undefined && { max_age: stepUp.maxAge }) };
+  const start = (await cp.request('POST', `/v1/auth/oidc/${encodeURIComponent(provider.name)}/device`, { body })).body as {
     device_code: string;
     user_code: string;
     verification_uri: string;

@@ -15,6 +15,12 @@ function contextName(value: string): string {
   return value;
 }
 
+function maxAgeOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 86400) throw new InvalidArgumentError('must be a number of seconds from 0 to 86400.');
+  return n;
+}
+
 function describeWho(me: Whoami): string {
   const parts = [me.role, me.team === undefined ? undefined : `team ${me.team}`, me.admin ? 'admin' : undefined].filter(Boolean);
   return `${me.name} (${parts.join(', ')})`;
@@ -28,13 +34,15 @@ export function registerContextCommands(program: Command, session: Session): voi
     .option('--token <token>', 'bearer token')
     .option('--sso', "sign in through the control plane's identity provider: confirm a code in your browser")
     .option('--provider <name>', 'the identity provider, when the control plane has several')
+    .option('--acr-values <values>', 'with --sso: ask the identity provider for these authentication classes (a step-up: multi-factor)')
+    .option('--max-age <seconds>', 'with --sso: sign in again at the identity provider if the last sign-in there is older', maxAgeOption)
     .option('--context <name>', 'name of the context to save', contextName, DEFAULT_CONTEXT)
     .addOption(outputOption())
     .action(
-      session.action(async (opts: OutputOptions & { url: string; token?: string; sso?: boolean; provider?: string; context: string }) => {
+      session.action(async (opts: OutputOptions & { url: string; token?: string; sso?: boolean; provider?: string; acrValues?: string; maxAge?: number; context: string }) => {
         const url = normaliseUrl(opts.url);
         if ((opts.token === undefined) === (opts.sso !== true)) throw usageError('give either --token TOKEN or --sso');
-        if (opts.provider !== undefined && opts.sso !== true) throw usageError('--provider goes with --sso');
+        if ((opts.provider ?? opts.acrValues ?? opts.maxAge) !== undefined && opts.sso !== true) throw usageError('--provider, --acr-values and --max-age go with --sso');
         const path = configPath(session.env);
         const config = await loadConfig(path);
         // remembered API keys stay with the context as long as it points at the same control plane
@@ -42,7 +50,10 @@ export function registerContextCommands(program: Command, session: Session): voi
         if (opts.sso === true) {
           const cp = new ControlPlaneClient(url);
           const provider = await pickProvider(cp, opts.provider);
-          const signedIn = await deviceLogin(cp, provider, (line) => (opts.output === 'table' ? writeOut(`${line}\n`) : writeErr(`${line}\n`)));
+          const signedIn = await deviceLogin(cp, provider, (line) => (opts.output === 'table' ? writeOut(`${line}\n`) : writeErr(`${line}\n`)), {
+            ...(opts.acrValues !== undefined && { acrValues: opts.acrValues }),
+            ...(opts.maxAge !== undefined && { maxAge: opts.maxAge }),
+          });
           config.contexts[opts.context] = ssoContext(url, signedIn, keys);
           config.current = opts.context;
           await saveConfig(config, path);

@@ -204,8 +204,18 @@ export function registerAuthRoutes(app: FastifyInstance, deps: Deps, providers: 
     if (!provider.deviceFlow) throw new ApigovError('APIGOV_ERR_AUTH_SSO', `IdentityProvider ${provider.name} offers no device authorization grant (device_authorization_endpoint)`);
     const supported = provider.config.serverMetadata().scopes_supported ?? [];
     const scopes = [...provider.spec.scopes, ...(supported.includes('offline_access') && !provider.spec.scopes.includes('offline_access') ? ['offline_access'] : [])];
+    // a step-up asks for a multi-factor, recent sign-in (what the step-up problem's acr_values and max_age said)
+    const b = (request.body ?? {}) as Record<string, unknown>;
+    const unknown = Object.keys(b).find((k) => k !== 'acr_values' && k !== 'max_age');
+    if (unknown !== undefined) throw invalid(unknown, 'unknown field; expected acr_values, max_age');
+    if (b.acr_values !== undefined && (typeof b.acr_values !== 'string' || !/^[\x21-\x7e ]{1,500}$/.test(b.acr_values))) throw invalid('acr_values', 'must be space-separated values');
+    if (b.max_age !== undefined && (typeof b.max_age !== 'number' || !Number.isInteger(b.max_age) || b.max_age < 0 || b.max_age > 86400)) throw invalid('max_age', 'must be a number of seconds from 0 to 86400');
     try {
-      const d = await oidc.initiateDeviceAuthorization(provider.config, { scope: scopes.join(' ') });
+      const d = await oidc.initiateDeviceAuthorization(provider.config, {
+        scope: scopes.join(' '),
+        ...(typeof b.acr_values === 'string' && { acr_values: b.acr_values }),
+        ...(typeof b.max_age === 'number' && { max_age: String(b.max_age) }),
+      });
       return { device_code: d.device_code, user_code: d.user_code, verification_uri: d.verification_uri, ...(d.verification_uri_complete && { verification_uri_complete: d.verification_uri_complete }), expires_in: d.expires_in, interval: d.interval ?? 5 };
     } catch (e) {
       throw idpError(e);
