@@ -12,6 +12,7 @@ import { ANONYMOUS, Authenticator, hashToken, requireSignedIn } from './auth.js'
 import { IdentityProviders } from './identity/providers.js';
 import { assertCsrf, clearSessionCookies, SESSION_COOKIE } from './identity/sessions.js';
 import { registerAuthRoutes, whoami, type SsoOptions } from './routes/auth.js';
+import { registerScimRoutes } from './routes/scim.js';
 import { sendProblem } from './problem.js';
 import { controlPlaneOpenApi, withIdentityProviders } from './openapi.js';
 import { registerApiRoutes } from './routes/apis.js';
@@ -209,5 +210,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerTokenRoutes(app, deps);
   registerPublishRequestRoutes(app, deps);
   registerAuthRoutes(app, deps, providers, signIns, options.sso);
+  registerScimRoutes(app, deps);
   return app;
 }

@@ -34,8 +34,9 @@ export const userSpec = z
     active: z.boolean().optional(),
     /** who the person is at an IdentityProvider (set at their first single sign-on, or by SCIM) */
     identity: z.object({ provider: resourceName, subject: z.string().min(1).max(256) }).strict().optional(),
-    /** the SCIM client's id for the user */
+    /** the SCIM client's id for the user, and its user name there (an e-mail address or UPN, often) */
     externalId: z.string().min(1).max(256).optional(),
+    userName: z.string().min(1).max(256).optional(),
     /** their groups at the identity provider, as last seen (sign-in claims or SCIM); teams derive from them */
     groups: z.array(z.string().min(1).max(256)).max(1000).optional(),
   })
