@@ -373,7 +373,7 @@ export function scimErrorBody(e: unknown): { status: number; body: Record<string
   if (e instanceof ApigovError) {
     const status = e.status;
     const scimType = e.code === 'APIGOV_ERR_RESOURCE_CONFLICT' ? 'uniqueness' : e.code === 'APIGOV_ERR_INPUT_INVALID' ? 'invalidValue' : undefined;
-    return { status, body: { schemas: [SCIM_ERROR], status: String(status), ...(scimType && { scimType }), detail: e.message } };
+    return { status, body: { schemas: [SCIM_ERROR], status: String(status), ...(scimType && { scimType }), detail: e.message, ...e.extensions } };
   }
   return { status: 500, body: { schemas: [SCIM_ERROR], status: '500', detail: 'internal error' } };
 }

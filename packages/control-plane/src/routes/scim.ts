@@ -2,7 +2,7 @@
 // scopes): Users and Groups with filtering, pagination and PATCH; groups map to teams through the identity
 // providers' groupMappings, and deactivating a user ends every session and token of theirs in the same transaction.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_VERSION, parseResource, type GroupMapping, type MemberRole, type UserSpec } from '@apigov/model';
 import type { IdentityGroup, StoredResource, StoreTx } from '@apigov/store';
 import { inTransaction, query, type Deps } from '../http.js';
@@ -113,24 +113,33 @@ async function setMembers(ctx: WriteContext, group: string, want: ReadonlySet<st
 }
 
 export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
-  app.register(
-    async (scim) => {
-      scim.addContentTypeParser(TYPE, { parseAs: 'string' }, (_req, body, done) => {
-        try {
-          done(null, body === '' ? undefined : JSON.parse(String(body)));
-        } catch {
-          done(bad('invalidSyntax', 'the body is not JSON'), undefined);
-        }
-      });
-      scim.setErrorHandler((err, _request, reply) => {
-        const { status, body } = scimErrorBody(err);
-        return reply.code(status).type(TYPE).send(body);
-      });
-      scim.addHook('preHandler', async (request, reply) => {
-        assertAdmin(request.principal, 'provision users over SCIM');
-        reply.type(TYPE);
-      });
-
+  // application/scim+json is JSON (the SCIM clients' media type)
+  app.addContentTypeParser(TYPE, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(String(body)));
+    } catch {
+      done(bad('invalidSyntax', 'the body is not JSON'), undefined);
+    }
+  });
+  const common = {
+    // errors are SCIM Error documents here, not problem+json
+    errorHandler: (err: unknown, _request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = scimErrorBody(err);
+      return reply.code(status).type(TYPE).send(body);
+    },
+    preHandler: async (request: FastifyRequest, reply: FastifyReply) => {
+      assertAdmin(request.principal, 'provision users over SCIM');
+      reply.type(TYPE);
+    },
+  };
+  type Handler<P> = (request: FastifyRequest<{ Params: P }>, reply: FastifyReply) => Promise<unknown>;
+  const route =
+    (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE') =>
+    <P = Record<string, never>>(path: string, handler: Handler<P>) =>
+      app.route<{ Params: P }>({ method, url: `/scim/v2${path}`, ...common, handler });
+  const scim = { get: route('GET'), post: route('POST'), put: route('PUT'), patch: route('PATCH'), delete: route('DELETE') };
+  {
+    {
       scim.get('/ServiceProviderConfig', async () => ({
         schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
         documentationUri: 'https://github.com/apigov/apigov#scim-provisioning',
@@ -186,7 +195,7 @@ export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
         });
       });
 
-      scim.get<{ Params: { id: string } }>('/Users/:id', async (request) =>
+      scim.get<{ id: string }>('/Users/:id', async (request) =>
         deps.store.transaction(async (tx) => scimUser(await getUser(tx, request.params.id), await groupMap(tx), baseOf(request))),
       );
 
@@ -203,7 +212,7 @@ export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
         return reply.code(201).header('location', `${baseOf(request)}/Users/${name}`).send(out);
       });
 
-      scim.put<{ Params: { id: string } }>('/Users/:id', async (request) =>
+      scim.put<{ id: string }>('/Users/:id', async (request) =>
         inTransaction(deps, request, async (ctx) => {
           const current = await getUser(ctx.tx, request.params.id);
           const fields = userFieldsFrom((request.body ?? {}) as Record<string, unknown>);
@@ -213,7 +222,7 @@ export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
         }),
       );
 
-      scim.patch<{ Params: { id: string } }>('/Users/:id', async (request) => {
+      scim.patch<{ id: string }>('/Users/:id', async (request) => {
         const ops = patchOperations(request.body);
         return inTransaction(deps, request, async (ctx) => {
           const current = await getUser(ctx.tx, request.params.id);
@@ -223,7 +232,7 @@ export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
         });
       });
 
-      scim.delete<{ Params: { id: string } }>('/Users/:id', async (request, reply) => {
+      scim.delete<{ id: string }>('/Users/:id', async (request, reply) => {
         await inTransaction(deps, request, async (ctx) => {
           await getUser(ctx.tx, request.params.id);
           await ctx.tx.deleteTokensOf(request.params.id);
@@ -260,7 +269,7 @@ export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
         });
       });
 
-      scim.get<{ Params: { id: string } }>('/Groups/:id', async (request) =>
+      scim.get<{ id: string }>('/Groups/:id', async (request) =>
         deps.store.transaction(async (tx) => {
           const g = await groupById(tx, request.params.id);
           return scimGroup(g, await membersOf(tx, g), baseOf(request));
@@ -284,7 +293,7 @@ export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
       });
 
 
-      scim.put<{ Params: { id: string } }>('/Groups/:id', async (request) => {
+      scim.put<{ id: string }>('/Groups/:id', async (request) => {
         const body = (request.body ?? {}) as Record<string, unknown>;
         const displayName = displayNameOf(body.displayName);
         const members = new Set(memberIds({ op: 'replace', value: body.members ?? [] }));
@@ -294,7 +303,7 @@ export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
         });
       });
 
-      scim.patch<{ Params: { id: string } }>('/Groups/:id', async (request, reply) => {
+      scim.patch<{ id: string }>('/Groups/:id', async (request, reply) => {
         const ops = patchOperations(request.body);
         const out = await inTransaction(deps, request, async (ctx) => {
           const current = await groupById(ctx.tx, request.params.id);
@@ -337,7 +346,7 @@ export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
         return reply.send(out);
       });
 
-      scim.delete<{ Params: { id: string } }>('/Groups/:id', async (request, reply) => {
+      scim.delete<{ id: string }>('/Groups/:id', async (request, reply) => {
         await inTransaction(deps, request, async (ctx) => {
           const current = await groupById(ctx.tx, request.params.id);
           await setMembers(ctx, current.displayName, new Set(), current.displayName);
@@ -346,9 +355,8 @@ export function registerScimRoutes(app: FastifyInstance, deps: Deps): void {
         });
         return reply.code(204).send();
       });
-    },
-    { prefix: '/scim/v2' },
-  );
+    }
+  }
 }
 
 /** Writes a group's new name and members, and the groups (so the teams) of everyone it changes. */
