@@ -155,24 +155,19 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
       return;
     }
     const requestId = String(request.id);
+    signIns.assertAllowed(request.ip, requestId);
     try {
-      signIns.assertAllowed(request.ip, requestId);
-      try {
-        request.principal = await deps.auth.principal(authorization);
-      } catch (e) {
-        const code = (e as { code?: unknown }).code;
-        if (code === 'APIGOV_ERR_AUTH_INVALID_TOKEN' || code === 'APIGOV_ERR_AUTH_EXPIRED_TOKEN') {
-          const user = (e as { tokenUser?: string }).tokenUser;
-          const result = code === 'APIGOV_ERR_AUTH_EXPIRED_TOKEN' ? 'expired' : /^Bearer\s+\S+\s*$/i.test(authorization) ? 'invalid' : 'malformed';
-          signIns.failed({ address: request.ip, ...(user !== undefined && { user }), result, requestId });
-        }
-        throw e;
-      }
-      if (!request.principal.anonymous && request.principal.role !== 'gateway' && request.principal.name !== 'admin') signIns.assertUserAllowed(request.principal.name, request.ip, requestId);
+      request.principal = await deps.auth.principal(authorization);
     } catch (e) {
-      if ((e as { code?: unknown }).code === 'APIGOV_ERR_AUTH_THROTTLED') reply.header('retry-after', String((e as ApigovError).extensions.retryAfter));
+      const code = (e as { code?: unknown }).code;
+      if (code === 'APIGOV_ERR_AUTH_INVALID_TOKEN' || code === 'APIGOV_ERR_AUTH_EXPIRED_TOKEN') {
+        const user = (e as { tokenUser?: string }).tokenUser;
+        const result = code === 'APIGOV_ERR_AUTH_EXPIRED_TOKEN' ? 'expired' : /^Bearer\s+\S+\s*$/i.test(authorization) ? 'invalid' : 'malformed';
+        signIns.failed({ address: request.ip, ...(user !== undefined && { user }), result, requestId });
+      }
       throw e;
     }
+    if (!request.principal.anonymous && request.principal.role !== 'gateway' && request.principal.name !== 'admin') signIns.assertUserAllowed(request.principal.name, request.ip, requestId);
   });
   // what a write must also tell its caller (a Git-managed resource changed outside Git): RFC 7234-style Warning
   app.addHook('onSend', async (request, reply, payload) => {

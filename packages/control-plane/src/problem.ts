@@ -35,6 +35,7 @@ function normalise(err: unknown): ApigovError {
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: unknown): FastifyReply {
   const problem = toProblem(err, String(request.id));
   if (problem.status >= 500) request.log.error({ err }, 'request failed');
+  if (problem.code === 'APIGOV_ERR_AUTH_THROTTLED' && typeof problem.retryAfter === 'number') reply.header('retry-after', String(problem.retryAfter));
   // RFC 9470: a bearer client learns from the challenge how to sign in again
   if (problem.code === 'APIGOV_ERR_AUTH_STEP_UP') {
     const acr = typeof problem.acr_values === 'string' ? `, acr_values="${problem.acr_values}"` : '';

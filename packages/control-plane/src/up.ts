@@ -82,6 +82,10 @@ async function main(): Promise<void> {
         'gateway-admin-port': { type: 'string', default: '9080' },
         'no-gateways': { type: 'boolean', default: false },
         redis: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'trusted-proxies': { type: 'string' },
+        'public-url': { type: 'string' },
       },
       strict: true,
     }));
@@ -99,7 +103,32 @@ async function main(): Promise<void> {
   if (!Number.isInteger(gatewayAdminPort) || gatewayAdminPort < 1 || gatewayAdminPort > 65500) fail(`--gateway-admin-port must be a port number, got '${values['gateway-admin-port']}'`);
   const gatewayToken = process.env.APIGOV_GATEWAY_TOKEN ?? `gw_${randomBytes(24).toString('base64url')}`;
   const started = Date.now();
-  const cp = await startControlPlane({ port, host: values.host as string, dataDir, databaseUrl, adminToken: process.env.APIGOV_ADMIN_TOKEN, gatewayToken, logger: { level: process.env.APIGOV_LOG_LEVEL ?? 'warn' } });
+  const tlsCert = values['tls-cert'] as string | undefined;
+  const tlsKey = values['tls-key'] as string | undefined;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) fail('--tls-cert and --tls-key go together');
+  const trustedProxies = (values['trusted-proxies'] as string | undefined)?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of trustedProxies ?? []) if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(p)) fail(`--trusted-proxies: '${p}' is not an address or CIDR`);
+  const publicUrl = values['public-url'] as string | undefined;
+  if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(publicUrl)) fail(`--public-url must be an origin like https://apigov.example.com, got '${publicUrl}'`);
+  let cp;
+  try {
+    cp = await startControlPlane({
+      port,
+      host: values.host as string,
+      dataDir,
+      databaseUrl,
+      adminToken: process.env.APIGOV_ADMIN_TOKEN,
+      gatewayToken,
+      logger: { level: process.env.APIGOV_LOG_LEVEL ?? 'warn' },
+      ...(tlsCert !== undefined && tlsKey !== undefined && { tlsCert: resolve(tlsCert), tlsKey: resolve(tlsKey) }),
+      ...(trustedProxies !== undefined && { trustedProxies }),
+      ...(publicUrl !== undefined && { sso: { publicUrl } }),
+    });
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  // gateways started here reach the control plane over its TLS; a self-signed certificate is its own CA
+  if (tlsCert !== undefined && process.env.NODE_EXTRA_CA_CERTS === undefined) process.env.NODE_EXTRA_CA_CERTS = resolve(tlsCert);
   const children: ChildProcess[] = [];
   const out = (s: string) => process.stdout.write(s + '\n');
   out(`apigov control plane listening on ${cp.url} (store: ${cp.store.dialect}${databaseUrl ? '' : ` in ${dataDir}`})`);

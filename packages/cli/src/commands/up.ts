@@ -17,6 +17,10 @@ interface UpOptions {
   dataDir?: string;
   port?: number;
   databaseUrl?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustedProxies?: string;
+  publicUrl?: string;
   gatewayPort?: number;
   syncRepo?: string;
   syncBranch: string;
@@ -39,6 +43,10 @@ export function registerUpCommand(program: Command, session: Session): void {
     .option('--gateway-port <n>', "the first environment's gateway port (default 8080); the next ones get N+1, N+2, ...", positiveInt(65535))
     .option('--host <address>', 'address to listen on')
     .option('--database-url <url>', 'PostgreSQL URL instead of the embedded database')
+    .option('--tls-cert <file>', 'serve the control plane and portal over HTTPS: PEM certificate chain (with --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--trusted-proxies <cidrs>', 'comma-separated addresses or CIDRs of proxies whose X-Forwarded-For/-Proto/-Host are believed')
+    .option('--public-url <url>', 'the URL people reach the control plane at, for single sign-on redirects (default: from each request)')
     .option('--sync-repo <path-or-url>', 'run the platform from this Git repository (what `apigov sync` does, for as long as the control plane runs)')
     .option('--sync-branch <branch>', 'with --sync-repo: the branch to follow', 'main')
     .option('--sync-path <dir>', 'with --sync-repo: the directory of the resources', '')
@@ -57,6 +65,10 @@ export function registerUpCommand(program: Command, session: Session): void {
         if (opts.gatewayPort !== undefined) args.push('--gateway-port', String(opts.gatewayPort));
         if (opts.host !== undefined) args.push('--host', opts.host);
         if (opts.databaseUrl !== undefined) args.push('--database-url', opts.databaseUrl);
+        if (opts.tlsCert !== undefined) args.push('--tls-cert', opts.tlsCert);
+        if (opts.tlsKey !== undefined) args.push('--tls-key', opts.tlsKey);
+        if (opts.trustedProxies !== undefined) args.push('--trusted-proxies', opts.trustedProxies);
+        if (opts.publicUrl !== undefined) args.push('--public-url', opts.publicUrl);
         args.push(...extra);
         if (opts.syncRepo === undefined) return runNodeChild(args, 'control plane');
         const sync: SyncOptions = { repo: opts.syncRepo, branch: opts.syncBranch, path: opts.syncPath.split('/').filter(Boolean).join('/'), interval: intervalOption(opts.syncInterval), once: false, prune: opts.syncPrune === true, onDrift: opts.syncOnDrift, selfHeal: opts.syncSelfHeal === true };
