@@ -3,6 +3,8 @@
 // his teams change at his next sign-in. The CLI signs in with the device flow and its token is refreshed. A
 // production publish from a session without a second factor gets the sign-in-again problem; with one it passes.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -83,6 +85,7 @@ beforeAll(async () => {
   for (const [name, team] of [
     ['orders-api', 'orders'],
     ['payments-api', 'payments'],
+    ['ledger-api', 'payments'],
   ]) {
     const r = await call(h.adminToken, 'POST', '/v1/apis/register', { name, team, title: name, spec: SPEC, visibility: 'team-only', upstreams: { dev: 'http://127.0.0.1:9', prod: 'http://127.0.0.1:9' } });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
@@ -105,6 +108,28 @@ describe('the identity provider is configured as a resource', () => {
     expect(insecure.status).toBe(422);
     expect(insecure.body.errors).toEqual([{ path: 'spec.issuer', message: 'must be an https URL (http only on a loopback address)' }]);
     expect((await call(h.adminToken, 'GET', '/v1/identity-providers/plain')).status).toBe(404);
+  });
+
+  it('an identity provider that does not offer PKCE with S256 is refused at sign-in', async () => {
+    // a provider's discovery document that lists no code_challenge_methods_supported (as some older IdPs do)
+    const legacy = createServer((req, rsp) => {
+      const base = `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`;
+      if (req.url !== '/.well-known/openid-configuration') return void rsp.writeHead(404).end();
+      rsp.setHeader('content-type', 'application/json');
+      rsp.end(JSON.stringify({ issuer: base, authorization_endpoint: `${base}/auth`, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks`, response_types_supported: ['code'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'] }));
+    });
+    await new Promise<void>((r) => legacy.listen(0, '127.0.0.1', r));
+    try {
+      const issuer = `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`;
+      expect((await call(h.adminToken, 'PUT', '/v1/identity-providers/legacy', res('IdentityProvider', 'legacy', { issuer, clientId: 'apigov' }))).status).toBe(201);
+      const refused = await call(undefined, 'GET', '/v1/auth/oidc/legacy/login');
+      expect(refused.status).toBe(502);
+      expect(refused.body).toMatchObject({ code: 'APIGOV_ERR_AUTH_SSO_CONFIG', detail: `IdentityProvider legacy: ${issuer} does not offer PKCE with S256 (code_challenge_methods_supported); apigov signs in only with PKCE` });
+      expect(refused.headers.get('location')).toBeNull();
+    } finally {
+      await call(h.adminToken, 'DELETE', '/v1/identity-providers/legacy');
+      await new Promise((r) => legacy.close(r));
+    }
   });
 
   it('the sign-in starts with PKCE S256, state and nonce, and a callback without its browser is refused', async () => {
@@ -195,6 +220,28 @@ describe('bob signs in to the portal through the IdP', () => {
   });
 });
 
+describe('step-up in the portal', () => {
+  it("a production publish sends alex to sign in again with his second factor, and back; then it passes", async () => {
+    if (!browser) return;
+    const context = await browser.newContext({ baseURL: h.cp.url });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto('/team?api=ledger-api');
+    await page.getByRole('link', { name: 'Sign in with Corp SSO' }).click();
+    await signInAtIdp(page, 'alex');
+    await page.getByRole('heading', { name: /ledger-api/ }).waitFor();
+    await page.getByRole('button', { name: 'Publish v1 in prod' }).click();
+    // the IdP asks again (prompt=login, acr_values, max_age); this time with the second factor
+    await signInAtIdp(page, 'alex', true);
+    await page.getByRole('heading', { name: /ledger-api/ }).waitFor();
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/team?api=ledger-api');
+    await page.getByRole('button', { name: 'Publish v1 in prod' }).click();
+    await page.getByText('Published v1 in prod.').waitFor();
+    await context.close();
+    expect((await call(h.adminToken, 'GET', '/v1/apis/ledger-api')).body.spec.versions[0].environments.prod.state).toBe('published');
+  });
+});
+
 describe('the CLI signs in with the device flow', () => {
   it('apigov login --sso, then apigov config shows alex; the token is refreshed when it expires', async () => {
     if (!browser) return;
@@ -259,6 +306,31 @@ describe('the CLI signs in with the device flow', () => {
     expect((await call(h.adminToken, 'GET', '/v1/apis/payments-api')).body.spec.versions[0].environments.prod.state).toBe('published');
     const signIn = (await call(h.adminToken, 'GET', '/v1/audit?action=auth.sign-in&actor=alex')).body.items[0];
     expect(signIn.after).toMatchObject({ method: 'oidc-device', acr: ACR_MFA });
+  });
+});
+
+describe('SCIM deactivation ends single sign-on sessions', () => {
+  it("alex's CLI session stops working within a second, and its refresh token with it", async () => {
+    if (!browser) return;
+    const config = join(h.dir, 'sso-config.yaml');
+    const env = { APIGOV_CONFIG: config, APIGOV_URL: '', APIGOV_TOKEN: '' };
+    const saved = readFileSync(config, 'utf8');
+    const token = /\btoken: (agv_\S+)/.exec(saved)![1]!;
+    const refreshToken = /refreshToken: (agv_\S+)/.exec(saved)![1]!;
+    expect((await call(token, 'GET', '/v1/whoami')).status).toBe(200);
+    const pooja = (await call(h.adminToken, 'POST', '/v1/users', res('User', 'pooja', { role: 'platform-admin' }))).body.token;
+    const scim = (await call(pooja, 'POST', '/v1/tokens', { name: 'idp', scopes: ['scim:write'] })).body.token;
+    const started = Date.now();
+    const off = await call(scim, 'PATCH', '/scim/v2/Users/alex', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] });
+    expect(off.status, JSON.stringify(off.body)).toBe(200);
+    expect((await call(token, 'GET', '/v1/whoami')).status).toBe(401);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((await call(undefined, 'POST', '/v1/auth/refresh', { refreshToken })).status).toBe(401);
+    const cliAfter = await cli(h, undefined, ['config'], env);
+    expect(cliAfter.code).toBe(1);
+    // no session token, refresh token or client secret is in the audit log
+    const audit = JSON.stringify((await call(h.adminToken, 'GET', '/v1/audit?limit=500')).body);
+    for (const secret of [token, refreshToken, idp.clientSecret, scim, pooja]) expect(audit).not.toContain(secret);
   });
 });
 

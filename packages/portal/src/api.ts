@@ -231,6 +231,8 @@ async function call<T>(method: string, path: string, body?: unknown, token = ses
   const text = await res.text();
   const data = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
   if (!res.ok) {
+    // a step-up: the person signs in again at the IdP with a second factor and comes back to this page
+    if (data.code === 'APIGOV_ERR_AUTH_STEP_UP' && typeof data.signIn === 'string' && !token) location.assign(`${data.signIn}&return=${encodeURIComponent(location.pathname + location.search)}`);
     const detail = typeof data.detail === 'string' ? data.detail : typeof data.title === 'string' ? data.title : `HTTP ${res.status}`;
     throw new ApiProblem(res.status, typeof data.code === 'string' ? data.code : undefined, detail, data);
   }
