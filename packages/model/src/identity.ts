@@ -13,7 +13,12 @@ export const secretRef = z.union([
 ]);
 export type SecretRef = z.infer<typeof secretRef>;
 
-const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/;
+
+/** localhost, 127.x.y.z or ::1 (a URL's hostname, bracketed or not) */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOST.test(hostname);
+}
 
 /** https, or http on a loopback address (a local IdP in development and tests) */
 export function isSecureIssuer(issuer: string): boolean {
@@ -23,7 +28,7 @@ export function isSecureIssuer(issuer: string): boolean {
   } catch {
     return false;
   }
-  return u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOST.test(u.hostname));
+  return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname));
 }
 
 export const groupMapping = z

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/cookie';
-import { ApigovError } from '@apigov/model';
+import { ApigovError, isLoopbackHost } from '@apigov/model';
 import type { SessionInfo, StoreTx } from '@apigov/store';
 import { hashToken, newToken } from '../auth.js';
 
@@ -48,11 +48,9 @@ export async function issueSession(
   return { token, expiresAt, refreshToken, refreshExpiresAt };
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/;
-
 /** Cookies are Secure on https and everywhere but loopback (where a browser accepts them over http). */
 function secure(request: FastifyRequest): boolean {
-  return request.protocol === 'https' || !LOOPBACK.test(request.hostname);
+  return request.protocol === 'https' || !isLoopbackHost(request.hostname);
 }
 
 function cookieOptions(request: FastifyRequest, httpOnly: boolean, maxAge?: number) {
