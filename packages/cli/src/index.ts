@@ -9,6 +9,7 @@ import { Session, type CommandRegistrar } from './session.js';
 import { registerAppCommands } from './commands/apps.js';
 import { registerApplyCommands } from './commands/apply.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerEventCommands } from './commands/events.js';
 import { registerChangeCommands } from './commands/changes.js';
 import { registerCallCommand } from './commands/call.js';
 import { registerContextCommands } from './commands/contexts.js';
@@ -49,6 +50,7 @@ const COMMANDS: CommandRegistrar[] = [
   registerSyncCommand,
   registerTokenCommands,
   registerAuditCommands,
+  registerEventCommands,
   registerAppCommands,
   registerSubscriptionCommands,
   registerKeyCommands,

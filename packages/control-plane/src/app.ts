@@ -13,6 +13,7 @@ import { IdentityProviders } from './identity/providers.js';
 import { assertCsrf, clearSessionCookies, SESSION_COOKIE } from './identity/sessions.js';
 import { registerAuthRoutes, whoami, type SsoOptions } from './routes/auth.js';
 import { registerScimRoutes } from './routes/scim.js';
+import { registerEventRoutes } from './routes/events.js';
 import { sendProblem } from './problem.js';
 import { controlPlaneOpenApi, withIdentityProviders } from './openapi.js';
 import { registerApiRoutes } from './routes/apis.js';
@@ -206,5 +207,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerPublishRequestRoutes(app, deps);
   registerAuthRoutes(app, deps, providers, signIns, options.sso);
   registerScimRoutes(app, deps);
+  registerEventRoutes(app, deps);
   return app;
 }

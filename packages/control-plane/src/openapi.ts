@@ -83,6 +83,8 @@ export function operationsTable(): Record<string, Operation> {
     'DELETE /v1/tokens/{name}': { summary: 'Revoke one of your named tokens', tags: ['users'], query: ['user'], ok: { status: 204 }, write: true },
     'POST /v1/sync': { summary: "Apply one Git commit's resources in one transaction (what `apigov sync` sends); a refused commit is recorded and the last good one stays", tags: ['declarative'], ok: { status: 200 }, write: true },
     'GET /v1/sync/status': { summary: 'The last sync (commit, created, updated, deleted, refused), each resource Synced, OutOfSync with its diff, or Unmanaged, and gateways behind the control plane', tags: ['declarative'], ok: { status: 200 } },
+    'GET /v1/events/types': { summary: 'The event catalog: every event type with the JSON Schema of its events', tags: ['events'], ok: { status: 200 } },
+    'GET /v1/events': { summary: 'Events in commit order that you may see (`type` comma-separated, `since` a time, `after` a sequence number, `wait` seconds to long-poll); `next` is the cursor to pass as `after`', tags: ['events'], query: ['type', 'since', 'after', 'limit', 'wait'], ok: { status: 200 } },
     'GET /v1/audit': { summary: 'Audit events, newest first', tags: ['audit'], query: ['limit', 'before', 'actor', 'kind', 'name', 'action'], ok: { status: 200 } },
     'POST /v1/applications/{app}/subscriptions': { summary: 'Subscribe an application to an API version in an environment on a plan', tags: ['consumption'], ok: { status: 201, schema: 'Subscription' }, write: true },
     'POST /v1/subscriptions/{name}/approve': { summary: 'Approve a pending subscription (API owners, platform admins)', tags: ['consumption'], ok: { status: 200, schema: 'Subscription' }, write: true },

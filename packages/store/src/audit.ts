@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '@apigov/model';
 import type { Queryable, Row } from './db.js';
-import { LOCK_CLASS, lockKey } from './migrations.js';
+import { LOCK_CLASS, lockKey } from './locks.js';
 import type { AuditAnchor, AuditEvent, AuditInput, AuditVerification } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -2,7 +2,7 @@
 // each gateway's last report (applied version, rejections), per-minute usage and recent error samples.
 import type { Db, Queryable, Row } from './db.js';
 import { ISO_MS } from './audit.js';
-import { LOCK_CLASS, lockKey } from './migrations.js';
+import { LOCK_CLASS, lockKey } from './locks.js';
 import type { ErrorSampleRecord, GatewayStatusRecord, OperationUsageRecord, SnapshotHead, SnapshotRecord, UsageRecord } from './types.js';
 
 export const GATEWAY_STATE_MIGRATION = `

@@ -1,7 +1,8 @@
 // The database schema as an ordered list of versioned migrations, and the routine that applies the
 // missing ones at open (one transaction, under an advisory lock so concurrent control planes don't race).
+import { LOCK_CLASS, lockKey } from './locks.js';
 import { IDENTITY_GROUPS_MIGRATION } from './identity-groups.js';
-import { createHash } from 'node:crypto';
+import { EVENTS_MIGRATION } from './events.js';
 import type { Db } from './db.js';
 import { quoteIdent } from './db.js';
 import { GATEWAY_STATE_MIGRATION, USAGE_BY_OPERATION_MIGRATION } from './gateway-state.js';
@@ -107,15 +108,10 @@ CREATE UNIQUE INDEX tokens_user_name_idx ON tokens (user_name, name) WHERE name 
 ALTER TABLE tokens ADD COLUMN kind text, ADD COLUMN session jsonb, ADD COLUMN idp_refresh text;
 ${IDENTITY_GROUPS_MIGRATION}`,
   },
+  { version: 7, name: 'the event outbox', sql: EVENTS_MIGRATION },
 ];
 
-/** A 32-bit advisory lock key derived from a label (stable across processes and versions). */
-export function lockKey(label: string): number {
-  return createHash('sha256').update(label).digest().readInt32BE(0);
-}
-
-/** Classid of every advisory lock the store takes ('apig'). */
-export const LOCK_CLASS = 0x61706967;
+export { LOCK_CLASS, lockKey } from './locks.js';
 
 /**
  * Creates the schema if needed and applies the migrations it has not seen yet; returns the versions applied.

@@ -6,6 +6,7 @@ import { openPglite, openPostgres, quoteIdent, type Db, type Queryable, type Row
 import { migrate } from './migrations.js';
 import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit, type AuditTail } from './audit.js';
 import { indexApi, searchApis, unindexApi } from './search.js';
+import { emitEvent, listEvents } from './events.js';
 import { deleteGroup, getGroup, listGroups, putGroup } from './identity-groups.js';
 import { getSyncState, listSyncDesired, putSyncState, replaceSyncDesired } from './sync-state.js';
 import { getSnapshot, getSnapshotHead, listErrorSamples, listGateways, operationUsage, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
@@ -35,6 +36,9 @@ import type {
   RefreshRecord,
   SessionInfo,
   IdentityGroup,
+  EventInput,
+  EventRecord,
+  EventQuery,
 } from './types.js';
 
 export const DEFAULT_DATA_DIR = './.apigov/data';
@@ -242,6 +246,10 @@ class SqlTx implements StoreTx {
          kind = excluded.kind, session = excluded.session, idp_refresh = excluded.idp_refresh`,
       [tokenHash, record.user, record.prefix, record.expiresAt ?? null, record.createdAt, record.name ?? null, record.scopes ?? null, record.team ?? null, record.kind ?? null, record.session === undefined ? null : JSON.stringify(record.session), idpRefreshToken ?? null],
     );
+  }
+
+  emit(event: EventInput): Promise<EventRecord> {
+    return emitEvent(this.q, this.schema, event);
   }
 
   putGroup(group: IdentityGroup): Promise<void> {
@@ -490,6 +498,10 @@ export class SqlStore implements Store {
 
   getSyncState(): Promise<SyncState | null> {
     return getSyncState(this.outside('getSyncState'));
+  }
+
+  listEvents(query: EventQuery): Promise<EventRecord[]> {
+    return listEvents(this.outside('listEvents'), query);
   }
 
   listSyncDesired(): Promise<SyncDesiredRow[]> {

@@ -122,6 +122,34 @@ export interface SessionInfo {
   client: 'portal' | 'cli';
 }
 
+/** What a change tells the world: written by the change's transaction (the outbox). */
+export interface EventInput {
+  /** assigned when absent: evt_<uuid> */
+  id?: string;
+  type: string;
+  actor: string;
+  /** what the event is about */
+  subject: { kind: string; name: string; version?: string; environment?: string };
+  /** the teams the event concerns (the API's owner, the application's team): who sees it besides platform admins */
+  teams?: string[];
+  /** about a public or internal API: any signed-in person sees it */
+  public?: boolean;
+  data?: Record<string, unknown>;
+}
+
+export interface EventRecord extends Required<Omit<EventInput, 'data'>> {
+  seq: number;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface EventQuery {
+  afterSeq?: number;
+  since?: string;
+  types?: string[];
+  limit: number;
+}
+
 /** A group as an identity provider provisions it over SCIM. */
 export interface IdentityGroup {
   id: string;
@@ -197,6 +225,8 @@ export interface StoreTx {
   putToken(tokenHash: string, record: TokenRecord, idpRefreshToken?: string): Promise<void>;
   /** deletes one token (sign-out, refresh rotation); the record when there was one, the IdP refresh token included */
   takeToken(tokenHash: string): Promise<RefreshRecord | null>;
+  /** appends an event to the outbox, committed or rolled back with the rest of the transaction */
+  emit(event: EventInput): Promise<EventRecord>;
   putGroup(group: IdentityGroup): Promise<void>;
   getGroup(id: string): Promise<IdentityGroup | null>;
   listGroups(): Promise<IdentityGroup[]>;
@@ -229,6 +259,8 @@ export interface Store extends GatewayStateStore {
   verifyAudit(anchor?: AuditAnchor): Promise<AuditVerification>;
   getSyncState(): Promise<SyncState | null>;
   listSyncDesired(): Promise<SyncDesiredRow[]>;
+  /** events in commit order */
+  listEvents(query: EventQuery): Promise<EventRecord[]>;
   close(): Promise<void>;
 }
 

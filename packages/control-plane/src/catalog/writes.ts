@@ -19,6 +19,7 @@ import {
 } from '@apigov/model';
 import { assertScope } from '../scopes.js';
 import { assertSteppedUp } from '../step-up.js';
+import { eventsOfChange } from '../events/derive.js';
 import { roleIn } from '../rbac.js';
 import { detectFormat, officialSchemaViolations, type OpenApiDocument } from '@apigov/openapi';
 import type { StoredResource, StoreTx, SyncState } from '@apigov/store';
@@ -86,6 +87,11 @@ async function assertMayMove(ctx: WriteContext, api: string, owner: string, vers
   throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} (${role ?? p.role}) may not ${action} ${api} ${version} in ${env}: ${production ? 'a production environment' : 'this environment'} takes ${who} (${decision.from})`, {
     extensions: { action, environment: env, allowedRoles: decision.roles, rule: decision.from },
   });
+}
+
+/** The events a write means, into the outbox of the same transaction. */
+async function emitEvents(ctx: WriteContext, before: AnyResource | undefined, after: AnyResource | undefined, action?: string): Promise<void> {
+  for (const e of await eventsOfChange(ctx.tx, before, after, action)) await ctx.tx.emit({ ...e, actor: ctx.principal.name });
 }
 
 /** A new key, changing an Environment's policies, or who may do what (AccessPolicy, IdentityProvider) may need a step-up. */
@@ -172,6 +178,7 @@ export async function writeResource(ctx: WriteContext, requested: AnyResource, o
     after: auditView(next),
     requestId: ctx.requestId,
   });
+  await emitEvents(ctx, current?.resource, next, options.action);
   return { stored, outcome: current ? 'update' : 'create' };
 }
 
@@ -264,12 +271,14 @@ export async function deleteResource(ctx: WriteContext, kind: Kind, name: string
       for (const s of await tx.list(dependent, { limit: 100000 })) {
         const d = s.resource;
         if ((d.kind === 'Subscription' || d.kind === 'Credential') && d.spec.application === name) {
+          await emitEvents(ctx, d, undefined, 'delete');
           await tx.delete(dependent, d.metadata.name);
           await tx.audit({ actor: principal.name, action: 'delete', kind: dependent, name: d.metadata.name, before: auditView(d), after: null, requestId: ctx.requestId });
         }
       }
     }
   }
+  await emitEvents(ctx, r, undefined, options.action ?? 'delete');
   await tx.delete(kind, name);
   forgetReference(tx, kind, name);
   if (kind === 'User') await tx.deleteTokensOf(name);

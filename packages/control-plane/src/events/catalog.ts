@@ -1,0 +1,68 @@
+// The event catalog: every event type the control plane emits, with the JSON Schema of its `data`, served at
+// GET /v1/events/types; the envelope (id, type, time, actor, subject, data) is the same for every type.
+const str = { type: 'string' } as const;
+const name = { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' } as const;
+
+function schema(required: string[], properties: Record<string, unknown>): Record<string, unknown> {
+  return { type: 'object', required, properties, additionalProperties: false };
+}
+
+const version = schema(['api', 'version', 'environment'], { api: name, version: str, environment: name, owner: name });
+const subscription = schema(['subscription', 'application', 'api', 'version', 'environment', 'plan'], {
+  subscription: name,
+  application: name,
+  api: name,
+  version: str,
+  environment: name,
+  plan: name,
+  state: str,
+  decidedBy: str,
+  reason: str,
+  expiresAt: str,
+});
+const key = schema(['credential', 'application'], { credential: name, application: name, prefix: str, expiresAt: str });
+
+export const EVENT_TYPES = {
+  'api.registered': { summary: 'An API was registered (its first version)', data: schema(['api', 'owner'], { api: name, owner: name, visibility: str, versions: { type: 'array', items: str } }) },
+  'api.version.published': { summary: 'A version was published to an environment', data: version },
+  'api.version.deprecated': {
+    summary: 'A version was deprecated in an environment (sunset date, successor)',
+    data: schema(['api', 'version', 'environment'], { api: name, version: str, environment: name, owner: name, sunset: str, successor: str }),
+  },
+  'api.version.retired': { summary: 'A version was retired in an environment (the gateway answers 410)', data: version },
+  'subscription.requested': { summary: 'An application asked for a subscription (pending approval)', data: subscription },
+  'subscription.approved': { summary: 'A subscription was approved (or auto-approved by its plan)', data: subscription },
+  'subscription.rejected': { summary: 'A subscription was rejected, with a reason', data: subscription },
+  'subscription.suspended': { summary: 'An approved subscription was suspended', data: subscription },
+  'subscription.resumed': { summary: 'A suspended subscription was resumed', data: subscription },
+  'subscription.expired': { summary: 'A subscription reached its expiry', data: subscription },
+  'subscription.revoked': { summary: 'A subscription was deleted', data: subscription },
+  'key.created': { summary: 'An API key was issued for an application', data: key },
+  'key.rotated': { summary: 'An API key was rotated (the old one lives for its overlap)', data: key },
+  'key.revoked': { summary: 'An API key was deleted', data: key },
+} as const;
+
+export type EventType = keyof typeof EVENT_TYPES;
+
+/** The catalog as served: per type its summary and the schema of the whole event, data included. */
+export function eventTypesDocument(): { items: Array<{ type: string; summary: string; schema: Record<string, unknown> }> } {
+  return {
+    items: Object.entries(EVENT_TYPES).map(([type, t]) => ({
+      type,
+      summary: t.summary,
+      schema: {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        type: 'object',
+        required: ['id', 'type', 'time', 'actor', 'subject', 'data'],
+        properties: {
+          id: { type: 'string', pattern: '^evt_' },
+          type: { const: type },
+          time: { type: 'string', format: 'date-time' },
+          actor: str,
+          subject: schema(['kind', 'name'], { kind: str, name: str, version: str, environment: str }),
+          data: t.data,
+        },
+      },
+    })),
+  };
+}
