@@ -14,6 +14,8 @@ import { assertCsrf, clearSessionCookies, SESSION_COOKIE } from './identity/sess
 import { registerAuthRoutes, whoami, type SsoOptions } from './routes/auth.js';
 import { registerScimRoutes } from './routes/scim.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
+import { WebhookWorker, type WebhookWorkerOptions } from './webhooks/worker.js';
 import { sendProblem } from './problem.js';
 import { controlPlaneOpenApi, withIdentityProviders } from './openapi.js';
 import { registerApiRoutes } from './routes/apis.js';
@@ -43,6 +45,8 @@ export interface ControlPlaneOptions {
   sso?: SsoOptions;
   /** addresses or CIDRs of proxies whose X-Forwarded-For/-Proto/-Host are believed (client address, https, host) */
   trustedProxies?: string[];
+  /** the webhook worker's settings (retry schedule, interval), or false for none in this process */
+  webhooks?: WebhookWorkerOptions | false;
   /** serve HTTPS: PEM certificate chain and private key */
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
@@ -115,9 +119,12 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   const signIns = new SignInGuard(store, options.signInLimits);
   attached.set(app, { snapshots, store });
   const stopClock = snapshots.startClock();
+  const webhooks = options.webhooks === false ? undefined : new WebhookWorker(store, options.webhooks);
+  webhooks?.start();
   // long-polling gateways are answered at once when the control plane stops, not after their wait runs out
   app.addHook('preClose', async () => {
     stopClock();
+    await webhooks?.stop();
     await signIns.close();
     await snapshots.close();
   });
@@ -208,5 +215,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerAuthRoutes(app, deps, providers, signIns, options.sso);
   registerScimRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
   return app;
 }

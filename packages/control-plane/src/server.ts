@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { ApigovError } from '@apigov/model';
 import type { SsoOptions } from './routes/auth.js';
+import type { WebhookWorkerOptions } from './webhooks/worker.js';
 import { openStore, type Store } from '@apigov/store';
 import { buildControlPlane, catalogStoreOf } from './app.js';
 
@@ -26,6 +27,8 @@ export interface StartOptions {
   /** serve HTTPS with these PEM files (certificate chain, private key) */
   tlsCert?: string;
   tlsKey?: string;
+  /** the webhook worker's retry schedule and interval, or false for none */
+  webhooks?: WebhookWorkerOptions | false;
 }
 
 export interface RunningControlPlane {
@@ -50,6 +53,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Run
     ...(options.sso !== undefined && { sso: options.sso }),
     ...(options.trustedProxies !== undefined && { trustedProxies: options.trustedProxies }),
     ...(tls !== undefined && { tls }),
+    ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });

@@ -33,6 +33,8 @@ export async function sees(l: Lookup, p: Principal, r: AnyResource): Promise<boo
       return inTeam(p, await appTeam(l, r.spec.application)) || inTeam(p, await apiOwner(l, r.spec.api));
     case 'Policy':
       return r.spec.targetRef.kind === 'Environment' || (await apiVisible(l, p, r.spec.targetRef.name));
+    case 'Webhook':
+      return r.spec.team !== undefined && inTeam(p, r.spec.team);
     default:
       return canSee(p, r);
   }
@@ -83,6 +85,10 @@ export async function authorizeWrite(l: Lookup, p: Principal, kind: Kind, name: 
       }
       return;
     }
+    case 'Webhook':
+      // a team's people manage its webhooks; one without a team (every event) is the platform's
+      for (const r of both) if (r.kind === 'Webhook' && (r.spec.team === undefined || !inTeam(p, r.spec.team))) throw forbidden(p, `${verb} Webhook ${name}${r.spec.team === undefined ? ' for every event; platform admins do' : ` of team ${r.spec.team}`}`);
+      return;
     default:
       return assertCanWrite(p, kind, name, current, next);
   }

@@ -6,6 +6,7 @@ export * from './kinds.js';
 export * from './lifecycle.js';
 export * from './access.js';
 export * from './identity.js';
+export * from './webhook.js';
 export * from './validate.js';
 export * from './policy.js';
 export * from './consumption.js';

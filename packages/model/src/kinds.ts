@@ -5,6 +5,7 @@ import { VERSION_KEY_PATTERN } from './names.js';
 import { LIFECYCLE_STATES } from './lifecycle.js';
 import { applicationSpec, credentialSpec, subscriptionSpec, type ApplicationSpec, type CredentialSpec, type SubscriptionSpec } from './consumption.js';
 import { policySpec, type PolicySpec } from './policy.js';
+import { webhookSpec, type WebhookSpec } from './webhook.js';
 import { identityProviderSpec, MEMBER_ROLES, type IdentityProviderSpec } from './identity.js';
 import { accessPolicySpec, publishRequestSpec, type AccessPolicySpec, type PublishRequestSpec } from './access.js';
 
@@ -190,7 +191,7 @@ export type PlanSpec = z.infer<typeof planSpec>;
 export type GovernanceRulesetSpec = z.infer<typeof governanceRulesetSpec>;
 
 /** Kinds in dependency order: apply creates in this order and deletes in reverse. */
-export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'AccessPolicy', 'IdentityProvider', 'Api', 'PublishRequest', 'Policy', 'Application', 'Subscription', 'Credential'] as const;
+export const KINDS = ['Team', 'Environment', 'User', 'Plan', 'GovernanceRuleset', 'AccessPolicy', 'IdentityProvider', 'Api', 'PublishRequest', 'Policy', 'Application', 'Subscription', 'Credential', 'Webhook'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const specSchemas = {
@@ -207,6 +208,7 @@ export const specSchemas = {
   Application: applicationSpec,
   Subscription: subscriptionSpec,
   Credential: credentialSpec,
+  Webhook: webhookSpec,
 } as const;
 
 export interface SpecOf {
@@ -223,6 +225,7 @@ export interface SpecOf {
   Application: ApplicationSpec;
   Subscription: SubscriptionSpec;
   Credential: CredentialSpec;
+  Webhook: WebhookSpec;
 }
 
 /** URL path segment of each kind in the REST API (`/v1/teams`). */
@@ -240,6 +243,7 @@ export const KIND_PLURALS: Record<Kind, string> = {
   Application: 'applications',
   Subscription: 'subscriptions',
   Credential: 'credentials',
+  Webhook: 'webhooks',
 };
 
 export function isKind(k: unknown): k is Kind {

@@ -3,6 +3,7 @@
 import { LOCK_CLASS, lockKey } from './locks.js';
 import { IDENTITY_GROUPS_MIGRATION } from './identity-groups.js';
 import { EVENTS_MIGRATION } from './events.js';
+import { WEBHOOKS_MIGRATION } from './webhooks.js';
 import type { Db } from './db.js';
 import { quoteIdent } from './db.js';
 import { GATEWAY_STATE_MIGRATION, USAGE_BY_OPERATION_MIGRATION } from './gateway-state.js';
@@ -109,6 +110,7 @@ ALTER TABLE tokens ADD COLUMN kind text, ADD COLUMN session jsonb, ADD COLUMN id
 ${IDENTITY_GROUPS_MIGRATION}`,
   },
   { version: 7, name: 'the event outbox', sql: EVENTS_MIGRATION },
+  { version: 8, name: 'webhook secrets, the fan-out cursor and deliveries', sql: WEBHOOKS_MIGRATION },
 ];
 
 export { LOCK_CLASS, lockKey } from './locks.js';

@@ -7,6 +7,7 @@ import { migrate } from './migrations.js';
 import { ISO_MS, appendAudit, jsonText, listAudit, verifyAudit, type AuditTail } from './audit.js';
 import { indexApi, searchApis, unindexApi } from './search.js';
 import { emitEvent, listEvents } from './events.js';
+import * as wh from './webhooks.js';
 import { deleteGroup, getGroup, listGroups, putGroup } from './identity-groups.js';
 import { getSyncState, listSyncDesired, putSyncState, replaceSyncDesired } from './sync-state.js';
 import { getSnapshot, getSnapshotHead, listErrorSamples, listGateways, operationUsage, putSnapshot, recordGatewayReport, usage } from './gateway-state.js';
@@ -39,6 +40,8 @@ import type {
   EventInput,
   EventRecord,
   EventQuery,
+  DeliveryRecord,
+  DeliveryState,
 } from './types.js';
 
 export const DEFAULT_DATA_DIR = './.apigov/data';
@@ -250,6 +253,54 @@ class SqlTx implements StoreTx {
 
   emit(event: EventInput): Promise<EventRecord> {
     return emitEvent(this.q, this.schema, event);
+  }
+
+  listEvents(query: EventQuery): Promise<EventRecord[]> {
+    return listEvents(this.q, query);
+  }
+
+  addWebhookSecret(webhook: string, secret: string, previousExpiresAt?: string): Promise<void> {
+    return wh.addWebhookSecret(this.q, webhook, secret, previousExpiresAt);
+  }
+
+  webhookSecrets(webhook: string): Promise<string[]> {
+    return wh.webhookSecrets(this.q, webhook);
+  }
+
+  forgetWebhook(webhook: string): Promise<void> {
+    return wh.forgetWebhook(this.q, webhook);
+  }
+
+  lockCursor(id: string): Promise<number | undefined> {
+    return wh.lockCursor(this.q, id);
+  }
+
+  setCursor(id: string, seq: number): Promise<void> {
+    return wh.setCursor(this.q, id, seq);
+  }
+
+  maxEventSeq(): Promise<number> {
+    return wh.maxEventSeq(this.q);
+  }
+
+  addDelivery(d: { id: string; webhook: string; eventSeq: number; eventType: string }): Promise<void> {
+    return wh.addDelivery(this.q, d);
+  }
+
+  claimDeliveries(limit: number, leaseSeconds: number): Promise<DeliveryRecord[]> {
+    return wh.claimDeliveries(this.q, limit, leaseSeconds);
+  }
+
+  finishAttempt(id: string, outcome: { state: DeliveryState; attempts: number; nextAt?: string; status?: number; error?: string }): Promise<void> {
+    return wh.finishAttempt(this.q, id, outcome);
+  }
+
+  listDeliveries(filter: { id?: string; webhook?: string; states?: DeliveryState[]; since?: string; limit: number }): Promise<DeliveryRecord[]> {
+    return wh.listDeliveries(this.q, filter);
+  }
+
+  replayDelivery(id: string): Promise<boolean> {
+    return wh.replayDelivery(this.q, id);
   }
 
   putGroup(group: IdentityGroup): Promise<void> {

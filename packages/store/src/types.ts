@@ -150,6 +150,24 @@ export interface EventQuery {
   limit: number;
 }
 
+export type DeliveryState = 'pending' | 'retrying' | 'delivered' | 'failed';
+
+/** One event on its way to one webhook. */
+export interface DeliveryRecord {
+  /** the Standard Webhooks message id (webhook-id): msg_… */
+  id: string;
+  webhook: string;
+  eventSeq: number;
+  eventType: string;
+  state: DeliveryState;
+  attempts: number;
+  nextAt: string;
+  lastStatus?: number;
+  lastError?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** A group as an identity provider provisions it over SCIM. */
 export interface IdentityGroup {
   id: string;
@@ -227,6 +245,20 @@ export interface StoreTx {
   takeToken(tokenHash: string): Promise<RefreshRecord | null>;
   /** appends an event to the outbox, committed or rolled back with the rest of the transaction */
   emit(event: EventInput): Promise<EventRecord>;
+  /** events after a sequence number, read in the transaction */
+  listEvents(query: EventQuery): Promise<EventRecord[]>;
+  /** webhook delivery state (webhooks.ts) */
+  addWebhookSecret(webhook: string, secret: string, previousExpiresAt?: string): Promise<void>;
+  webhookSecrets(webhook: string): Promise<string[]>;
+  forgetWebhook(webhook: string): Promise<void>;
+  lockCursor(id: string): Promise<number | undefined>;
+  setCursor(id: string, seq: number): Promise<void>;
+  maxEventSeq(): Promise<number>;
+  addDelivery(d: { id: string; webhook: string; eventSeq: number; eventType: string }): Promise<void>;
+  claimDeliveries(limit: number, leaseSeconds: number): Promise<DeliveryRecord[]>;
+  finishAttempt(id: string, outcome: { state: DeliveryState; attempts: number; nextAt?: string; status?: number; error?: string }): Promise<void>;
+  listDeliveries(filter: { id?: string; webhook?: string; states?: DeliveryState[]; since?: string; limit: number }): Promise<DeliveryRecord[]>;
+  replayDelivery(id: string): Promise<boolean>;
   putGroup(group: IdentityGroup): Promise<void>;
   getGroup(id: string): Promise<IdentityGroup | null>;
   listGroups(): Promise<IdentityGroup[]>;

@@ -16,10 +16,14 @@ import {
   productionPublishNeedsApproval,
   type AccessPolicySpec,
   type LifecycleAction,
+  type WebhookSpec,
 } from '@apigov/model';
 import { assertScope } from '../scopes.js';
 import { assertSteppedUp } from '../step-up.js';
 import { eventsOfChange } from '../events/derive.js';
+import { EVENT_TYPES } from '../events/catalog.js';
+import { assertDestinationAllowed } from '../webhooks/destination.js';
+import { newWebhookSecret } from '../webhooks/signature.js';
 import { roleIn } from '../rbac.js';
 import { detectFormat, officialSchemaViolations, type OpenApiDocument } from '@apigov/openapi';
 import type { StoredResource, StoreTx, SyncState } from '@apigov/store';
@@ -87,6 +91,14 @@ async function assertMayMove(ctx: WriteContext, api: string, owner: string, vers
   throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} (${role ?? p.role}) may not ${action} ${api} ${version} in ${env}: ${production ? 'a production environment' : 'this environment'} takes ${who} (${decision.from})`, {
     extensions: { action, environment: env, allowedRoles: decision.roles, rule: decision.from },
   });
+}
+
+/** A webhook names event types that exist, and sends only where webhooks may (the SSRF rules). */
+async function checkWebhook(spec: WebhookSpec, prefix: string): Promise<void> {
+  for (const [i, t] of spec.events.entries()) {
+    if (t !== '*' && !(t in EVENT_TYPES)) throw new ApigovError('APIGOV_ERR_INPUT_INVALID', `${prefix}spec.events[${i}]: unknown event type '${t}'; GET /v1/events/types lists them`, { errors: [{ path: `${prefix}spec.events[${i}]`, message: `unknown event type '${t}'` }] });
+  }
+  await assertDestinationAllowed(spec.url);
 }
 
 /** The events a write means, into the outbox of the same transaction. */
@@ -167,6 +179,7 @@ export async function writeResource(ctx: WriteContext, requested: AnyResource, o
   const kept = ctx.sync || current === null ? undefined : sourceOf(current.resource);
   const next = kept === undefined ? prepared : ({ ...prepared, status: { ...((prepared.status as Record<string, unknown> | undefined) ?? {}), source: kept } } as unknown as AnyResource);
   if (next.kind === 'GovernanceRuleset') assertKnownDiffRules(next.spec, prefix);
+  if (next.kind === 'Webhook') await checkWebhook(next.spec, prefix);
   if (next.kind === 'Api') await checkApiChange(ctx, name, current?.resource.kind === 'Api' ? current.resource.spec : undefined, next.spec, prefix);
   const stored = await tx.put(next, principal.name, options.expectedVersion);
   await tx.audit({
@@ -179,6 +192,8 @@ export async function writeResource(ctx: WriteContext, requested: AnyResource, o
     requestId: ctx.requestId,
   });
   await emitEvents(ctx, current?.resource, next, options.action);
+  // a new webhook gets its signing secret (kept apart from the resource: POST /v1/webhooks shows it once)
+  if (next.kind === 'Webhook' && (await tx.webhookSecrets(name)).length === 0) await tx.addWebhookSecret(name, newWebhookSecret());
   return { stored, outcome: current ? 'update' : 'create' };
 }
 
@@ -282,6 +297,7 @@ export async function deleteResource(ctx: WriteContext, kind: Kind, name: string
   await tx.delete(kind, name);
   forgetReference(tx, kind, name);
   if (kind === 'User') await tx.deleteTokensOf(name);
+  if (kind === 'Webhook') await tx.forgetWebhook(name);
   await tx.audit({ actor: principal.name, action: options.action ?? 'delete', kind, name, before: auditView(r), after: null, requestId: ctx.requestId });
   return current;
 }

@@ -91,10 +91,12 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps): void {
           await ctx.tx.audit({ actor: ctx.principal.name, action: 'token.issue', kind: 'User', name: r.metadata.name, before: null, after: { prefix: token.slice(0, 8) }, requestId: ctx.requestId });
           body.token = token;
         }
+        // a webhook's signing secret is shown this once (rotate-secret makes a new one)
+        if (kind === 'Webhook') body.secret = (await ctx.tx.webhookSecrets(r.metadata.name))[0];
         if (key !== undefined) await ctx.tx.saveIdempotent(key, ctx.principal.name, { requestHash: requestHash(request), status: 201, body });
         return { stored, body };
       });
-      return reply.code(201).header('etag', etag(result.stored)).header('location', `${base}/${r.metadata.name}`).send(result.body);
+      return reply.code(201).header('etag', etag(result.stored)).header('location', `${base}/${r.metadata.name}`).header('cache-control', 'no-store').send(result.body);
     });
 
     app.get<{ Params: { name: string } }>(`${base}/:name`, async (request, reply) => {

@@ -1,0 +1,133 @@
+// The webhook worker every control plane runs: fans new events out into one delivery per matching webhook (under
+// a row lock on the cursor, so replicas never fan out twice), then claims due deliveries with a lease (FOR UPDATE
+// SKIP LOCKED) and sends them signed, retrying on the Standard Webhooks schedule with jitter and Retry-After; 410
+// turns the webhook off; after the last attempt the delivery is a dead letter until replayed.
+import { randomUUID } from 'node:crypto';
+import { API_VERSION, parseResource, type WebhookSpec } from '@apigov/model';
+import type { DeliveryRecord, EventRecord, Store } from '@apigov/store';
+import { eventEnvelope } from '../routes/events.js';
+import { writeResource } from '../catalog/writes.js';
+import { send } from './send.js';
+import { sign } from './signature.js';
+
+/** Standard Webhooks' schedule: at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
+export const RETRY_DELAYS_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
+export interface WebhookWorkerOptions {
+  /** delay before each attempt; its length is the number of attempts */
+  retryDelaysMs?: readonly number[];
+  /** how often the worker looks for work (default 200 ms) */
+  intervalMs?: number;
+  /** time limit of one request (default 10 s) */
+  timeoutMs?: number;
+}
+
+const CURSOR = 'webhooks';
+const SYSTEM = { name: 'system:webhooks', role: 'platform-admin' as const, admin: true, anonymous: false };
+
+function wants(spec: WebhookSpec, e: EventRecord): boolean {
+  if (!spec.enabled) return false;
+  if (!spec.events.includes('*') && !spec.events.includes(e.type)) return false;
+  return spec.team === undefined || e.teams.includes(spec.team);
+}
+
+function jitter(ms: number): number {
+  return Math.round(ms * (0.9 + Math.random() * 0.2));
+}
+
+export class WebhookWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private readonly delays: readonly number[];
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: WebhookWorkerOptions = {},
+  ) {
+    this.delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick()
+        .catch(() => undefined)
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.options.intervalMs ?? 200);
+        });
+    };
+    this.timer = setTimeout(loop, this.options.intervalMs ?? 200);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One round: fan out what is new, then send what is due. */
+  async tick(): Promise<void> {
+    await this.fanOut();
+    for (let rounds = 0; rounds < 10; rounds++) {
+      const claimed = await this.store.transaction((tx) => tx.claimDeliveries(50, 60));
+      if (claimed.length === 0) return;
+      await Promise.all(claimed.map((d) => this.attempt(d)));
+    }
+  }
+
+  private async fanOut(): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const cursor = await tx.lockCursor(CURSOR);
+      const hooks = (await tx.list('Webhook', { limit: 10_000 })).flatMap((s) => (s.resource.kind === 'Webhook' ? [{ name: s.resource.metadata.name, spec: s.resource.spec }] : []));
+      if (cursor === undefined || hooks.length === 0) {
+        // nothing to fan out to: the cursor moves on, so a webhook made later gets what comes after it
+        await tx.setCursor(CURSOR, await tx.maxEventSeq());
+        return;
+      }
+      const events = await tx.listEvents({ afterSeq: cursor, limit: 1000 });
+      for (const e of events) for (const h of hooks) if (wants(h.spec, e)) await tx.addDelivery({ id: `msg_${randomUUID()}`, webhook: h.name, eventSeq: e.seq, eventType: e.type });
+      if (events.length > 0) await tx.setCursor(CURSOR, events[events.length - 1]!.seq);
+    });
+  }
+
+  private async attempt(d: DeliveryRecord): Promise<void> {
+    const found = await this.store.transaction(async (tx) => {
+      const hook = await tx.get('Webhook', d.webhook);
+      const [event] = await tx.listEvents({ afterSeq: d.eventSeq - 1, limit: 1 });
+      return { hook: hook?.resource.kind === 'Webhook' ? hook.resource.spec : undefined, event: event?.seq === d.eventSeq ? event : undefined, secrets: await tx.webhookSecrets(d.webhook) };
+    });
+    if (found.hook === undefined || found.event === undefined || !found.hook.enabled) {
+      await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'failed', attempts: d.attempts, error: found.hook === undefined ? 'the webhook is gone' : found.event === undefined ? 'the event is gone' : 'the webhook is disabled' }));
+      return;
+    }
+    const body = JSON.stringify(eventEnvelope(found.event));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'apigov-webhooks/1',
+      'webhook-id': d.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': sign(found.secrets, d.id, timestamp, body),
+    };
+    const result = await send(found.hook.url, body, headers, this.options.timeoutMs);
+    const attempts = d.attempts + 1;
+    const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
+    if (ok) return this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'delivered', attempts, status: result.status! }));
+    const error = result.error ?? `HTTP ${result.status}`;
+    if (result.status === 410) {
+      // the receiver says it is gone for good: the webhook is turned off, with the reason
+      await this.store.transaction(async (tx) => {
+        await tx.finishAttempt(d.id, { state: 'failed', attempts, status: 410, error: '410 Gone: the webhook was disabled' });
+        const current = await tx.get('Webhook', d.webhook);
+        if (current?.resource.kind !== 'Webhook') return;
+        const spec = { ...current.resource.spec, enabled: false, disabledReason: `the receiver answered 410 Gone at ${new Date().toISOString()}` };
+        await writeResource({ tx, principal: SYSTEM, requestId: `webhook-${d.id}` }, parseResource({ apiVersion: API_VERSION, kind: 'Webhook', metadata: current.resource.metadata, spec }), { action: 'webhook.disable' });
+      });
+      return;
+    }
+    if (attempts >= this.delays.length || result.refused === true) return this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'failed', attempts, ...(result.status !== undefined && { status: result.status }), error }));
+    const wait = Math.max(jitter(this.delays[attempts]!), Math.min((result.retryAfterSeconds ?? 0) * 1000, 86_400_000));
+    await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'retrying', attempts, nextAt: new Date(Date.now() + wait).toISOString(), ...(result.status !== undefined && { status: result.status }), error }));
+  }
+}
