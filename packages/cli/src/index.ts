@@ -10,6 +10,7 @@ import { registerAppCommands } from './commands/apps.js';
 import { registerApplyCommands } from './commands/apply.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerEventCommands } from './commands/events.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 import { registerChangeCommands } from './commands/changes.js';
 import { registerCallCommand } from './commands/call.js';
 import { registerContextCommands } from './commands/contexts.js';
@@ -51,6 +52,7 @@ const COMMANDS: CommandRegistrar[] = [
   registerTokenCommands,
   registerAuditCommands,
   registerEventCommands,
+  registerWebhookCommands,
   registerAppCommands,
   registerSubscriptionCommands,
   registerKeyCommands,
