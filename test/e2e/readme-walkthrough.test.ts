@@ -1,5 +1,5 @@
 // The README's walkthroughs run as written, command by command, against `apigov up --demo`: "Five minutes with the
-// CLI", "Breaking changes, changelogs and Git hooks", "Backstage", "Envoy Gateway", "GitOps", "Tokens for automation, and failed sign-ins", "Rights per environment" and "Single sign-on and SCIM". Only the control plane's URL is replaced (the demo runs on
+// CLI", "Breaking changes, changelogs and Git hooks", "Backstage", "Envoy Gateway", "GitOps", "Tokens for automation, and failed sign-ins", "Rights per environment", "Single sign-on and SCIM" and "Events and webhooks". Only the control plane's URL is replaced (the demo runs on
 // free ports), and the audit anchor placeholder by the anchor `audit verify` printed. A command marked `# exits N` must
 // exit N; every other one must exit 0.
 import { execFile } from 'node:child_process';
@@ -72,7 +72,7 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-for (const heading of ['Five minutes with the CLI', 'Breaking changes, changelogs and Git hooks', 'Backstage', 'Envoy Gateway', 'GitOps', 'Tokens for automation, and failed sign-ins', 'Rights per environment', 'Single sign-on and SCIM']) {
+for (const heading of ['Five minutes with the CLI', 'Breaking changes, changelogs and Git hooks', 'Backstage', 'Envoy Gateway', 'GitOps', 'Tokens for automation, and failed sign-ins', 'Rights per environment', 'Single sign-on and SCIM', 'Events and webhooks']) {
   describe(`README: ${heading}`, () => {
     const { preamble, steps } = walkthrough(heading);
     it('has commands to run', () => {

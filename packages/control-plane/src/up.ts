@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDemo } from './demo.js';
 import { startControlPlane } from './server.js';
+import { webhookOptionsFromEnv } from './webhooks/worker.js';
 
 function fail(message: string): never {
   process.stderr.write(`apigov up: ${message}\n`);
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
       ...(tlsCert !== undefined && tlsKey !== undefined && { tlsCert: resolve(tlsCert), tlsKey: resolve(tlsKey) }),
       ...(trustedProxies !== undefined && { trustedProxies }),
       ...(publicUrl !== undefined && { sso: { publicUrl } }),
+      webhooks: webhookOptionsFromEnv(),
     });
   } catch (e) {
     fail((e as Error).message);

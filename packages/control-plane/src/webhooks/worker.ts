@@ -20,6 +20,20 @@ export interface WebhookWorkerOptions {
   intervalMs?: number;
   /** time limit of one request (default 10 s) */
   timeoutMs?: number;
+  /** how long a claimed delivery is this worker's before another may take it (default 60 s; a crashed worker's come back after it) */
+  leaseSeconds?: number;
+}
+
+/** The worker's settings from the environment (operators and tests): APIGOV_WEBHOOK_RETRY_DELAYS_MS (comma-separated), _LEASE_SECONDS, _INTERVAL_MS. */
+export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookWorkerOptions {
+  const delays = env.APIGOV_WEBHOOK_RETRY_DELAYS_MS?.split(',').map((s) => Number(s.trim()));
+  const lease = Number(env.APIGOV_WEBHOOK_LEASE_SECONDS);
+  const interval = Number(env.APIGOV_WEBHOOK_INTERVAL_MS);
+  return {
+    ...(delays !== undefined && delays.length > 0 && delays.every((d) => Number.isInteger(d) && d >= 0) && { retryDelaysMs: delays }),
+    ...(Number.isInteger(lease) && lease > 0 && { leaseSeconds: lease }),
+    ...(Number.isInteger(interval) && interval > 0 && { intervalMs: interval }),
+  };
 }
 
 const CURSOR = 'webhooks';
@@ -70,7 +84,7 @@ export class WebhookWorker {
   async tick(): Promise<void> {
     await this.fanOut();
     for (let rounds = 0; rounds < 10; rounds++) {
-      const claimed = await this.store.transaction((tx) => tx.claimDeliveries(50, 60));
+      const claimed = await this.store.transaction((tx) => tx.claimDeliveries(50, this.options.leaseSeconds ?? 60));
       if (claimed.length === 0) return;
       await Promise.all(claimed.map((d) => this.attempt(d)));
     }
