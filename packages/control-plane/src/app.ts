@@ -114,12 +114,17 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   });
   // every committed change recompiles the gateway snapshots
   const snapshots = new SnapshotService(options.store);
-  const store = observeCommits(options.store, () => snapshots.schedule());
+  let webhooks: WebhookWorker | undefined;
+  const store = observeCommits(options.store, () => {
+    snapshots.schedule();
+    webhooks?.kick();
+  });
   const deps = { store, auth: new Authenticator(store, options.adminToken, options.gatewayToken) };
   const signIns = new SignInGuard(store, options.signInLimits);
   attached.set(app, { snapshots, store });
   const stopClock = snapshots.startClock();
-  const webhooks = options.webhooks === false ? undefined : new WebhookWorker(store, options.webhooks);
+  // the worker writes through the raw store: its own commits do not wake it again
+  webhooks = options.webhooks === false ? undefined : new WebhookWorker(options.store, options.webhooks);
   webhooks?.start();
   // long-polling gateways are answered at once when the control plane stops, not after their wait runs out
   app.addHook('preClose', async () => {

@@ -52,6 +52,7 @@ function jitter(ms: number): number {
 export class WebhookWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private again = false;
   private stopped = false;
   private readonly delays: readonly number[];
 
@@ -63,15 +64,35 @@ export class WebhookWorker {
   }
 
   start(): void {
-    const loop = () => {
-      if (this.stopped) return;
+    this.schedule(this.options.intervalMs ?? 200);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.running) {
+        // a round is under way: one more follows it at once
+        this.again = true;
+        return;
+      }
       this.running = this.tick()
         .catch(() => undefined)
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, this.options.intervalMs ?? 200);
+          this.running = undefined;
+          const soon = this.again;
+          this.again = false;
+          this.schedule(soon ? 0 : (this.options.intervalMs ?? 200));
         });
-    };
-    this.timer = setTimeout(loop, this.options.intervalMs ?? 200);
+    }, ms);
+  }
+
+  /** A commit in this process may have written events: look now rather than at the next interval. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
   }
 
   async stop(): Promise<void> {
@@ -93,14 +114,15 @@ export class WebhookWorker {
   private async fanOut(): Promise<void> {
     await this.store.transaction(async (tx) => {
       const cursor = await tx.lockCursor(CURSOR);
-      const hooks = (await tx.list('Webhook', { limit: 10_000 })).flatMap((s) => (s.resource.kind === 'Webhook' ? [{ name: s.resource.metadata.name, spec: s.resource.spec }] : []));
-      if (cursor === undefined || hooks.length === 0) {
-        // nothing to fan out to: the cursor moves on, so a webhook made later gets what comes after it
+      const hooks = (await tx.list('Webhook', { limit: 10_000 })).flatMap((s) => (s.resource.kind === 'Webhook' ? [{ name: s.resource.metadata.name, spec: s.resource.spec, since: s.createdAt }] : []));
+      if (hooks.length === 0) {
+        // nothing to fan out to: the cursor moves on, so a webhook made later starts from its own creation
         await tx.setCursor(CURSOR, await tx.maxEventSeq());
         return;
       }
-      const events = await tx.listEvents({ afterSeq: cursor, limit: 1000 });
-      for (const e of events) for (const h of hooks) if (wants(h.spec, e)) await tx.addDelivery({ id: `msg_${randomUUID()}`, webhook: h.name, eventSeq: e.seq, eventType: e.type });
+      const events = await tx.listEvents({ afterSeq: cursor ?? 0, limit: 1000 });
+      // a webhook gets the events from its creation on, never the history before it
+      for (const e of events) for (const h of hooks) if (e.at >= h.since && wants(h.spec, e)) await tx.addDelivery({ id: `msg_${randomUUID()}`, webhook: h.name, eventSeq: e.seq, eventType: e.type });
       if (events.length > 0) await tx.setCursor(CURSOR, events[events.length - 1]!.seq);
     });
   }
