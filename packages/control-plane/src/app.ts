@@ -16,6 +16,7 @@ import { registerScimRoutes } from './routes/scim.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { WebhookWorker, type WebhookWorkerOptions } from './webhooks/worker.js';
+import { NatsPublisher } from './events/nats.js';
 import { sendProblem } from './problem.js';
 import { controlPlaneOpenApi, withIdentityProviders } from './openapi.js';
 import { registerApiRoutes } from './routes/apis.js';
@@ -45,6 +46,8 @@ export interface ControlPlaneOptions {
   sso?: SsoOptions;
   /** addresses or CIDRs of proxies whose X-Forwarded-For/-Proto/-Host are believed (client address, https, host) */
   trustedProxies?: string[];
+  /** publish every event to NATS JetStream at this URL (subjects apigov.events.<type>) */
+  eventsNats?: string;
   /** the webhook worker's settings (retry schedule, interval), or false for none in this process */
   webhooks?: WebhookWorkerOptions | false;
   /** serve HTTPS: PEM certificate chain and private key */
@@ -115,9 +118,11 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   // every committed change recompiles the gateway snapshots
   const snapshots = new SnapshotService(options.store);
   let webhooks: WebhookWorker | undefined;
+  let nats: NatsPublisher | undefined;
   const store = observeCommits(options.store, () => {
     snapshots.schedule();
     webhooks?.kick();
+    nats?.kick();
   });
   const deps = { store, auth: new Authenticator(store, options.adminToken, options.gatewayToken) };
   const signIns = new SignInGuard(store, options.signInLimits);
@@ -126,10 +131,19 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   // the worker writes through the raw store: its own commits do not wake it again
   webhooks = options.webhooks === false ? undefined : new WebhookWorker(options.store, options.webhooks);
   webhooks?.start();
+  if (options.eventsNats !== undefined) {
+    nats = new NatsPublisher(options.store, options.eventsNats);
+    try {
+      await nats.start();
+    } catch (e) {
+      throw new ApigovError('APIGOV_ERR_UNAVAILABLE', `--events-nats ${options.eventsNats}: ${(e as Error).message}`);
+    }
+  }
   // long-polling gateways are answered at once when the control plane stops, not after their wait runs out
   app.addHook('preClose', async () => {
     stopClock();
     await webhooks?.stop();
+    await nats?.stop();
     await signIns.close();
     await snapshots.close();
   });

@@ -27,6 +27,8 @@ export interface StartOptions {
   /** serve HTTPS with these PEM files (certificate chain, private key) */
   tlsCert?: string;
   tlsKey?: string;
+  /** publish every event to NATS JetStream at this URL */
+  eventsNats?: string;
   /** the webhook worker's retry schedule and interval, or false for none */
   webhooks?: WebhookWorkerOptions | false;
 }
@@ -54,6 +56,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Run
     ...(options.trustedProxies !== undefined && { trustedProxies: options.trustedProxies }),
     ...(tls !== undefined && { tls }),
     ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
+    ...(options.eventsNats !== undefined && { eventsNats: options.eventsNats }),
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });

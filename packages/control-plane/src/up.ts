@@ -87,6 +87,7 @@ async function main(): Promise<void> {
         'tls-key': { type: 'string' },
         'trusted-proxies': { type: 'string' },
         'public-url': { type: 'string' },
+        'events-nats': { type: 'string' },
       },
       strict: true,
     }));
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
       ...(trustedProxies !== undefined && { trustedProxies }),
       ...(publicUrl !== undefined && { sso: { publicUrl } }),
       webhooks: webhookOptionsFromEnv(),
+      ...(values['events-nats'] !== undefined && { eventsNats: values['events-nats'] as string }),
     });
   } catch (e) {
     fail((e as Error).message);

@@ -21,6 +21,7 @@ interface UpOptions {
   tlsKey?: string;
   trustedProxies?: string;
   publicUrl?: string;
+  eventsNats?: string;
   gatewayPort?: number;
   syncRepo?: string;
   syncBranch: string;
@@ -46,6 +47,7 @@ export function registerUpCommand(program: Command, session: Session): void {
     .option('--tls-cert <file>', 'serve the control plane and portal over HTTPS: PEM certificate chain (with --tls-key)')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--trusted-proxies <cidrs>', 'comma-separated addresses or CIDRs of proxies whose X-Forwarded-For/-Proto/-Host are believed')
+    .option('--events-nats <url>', 'also publish every event to NATS JetStream there (subjects apigov.events.<type>, stream APIGOV_EVENTS)')
     .option('--public-url <url>', 'the URL people reach the control plane at, for single sign-on redirects (default: from each request)')
     .option('--sync-repo <path-or-url>', 'run the platform from this Git repository (what `apigov sync` does, for as long as the control plane runs)')
     .option('--sync-branch <branch>', 'with --sync-repo: the branch to follow', 'main')
@@ -69,6 +71,7 @@ export function registerUpCommand(program: Command, session: Session): void {
         if (opts.tlsKey !== undefined) args.push('--tls-key', opts.tlsKey);
         if (opts.trustedProxies !== undefined) args.push('--trusted-proxies', opts.trustedProxies);
         if (opts.publicUrl !== undefined) args.push('--public-url', opts.publicUrl);
+        if (opts.eventsNats !== undefined) args.push('--events-nats', opts.eventsNats);
         args.push(...extra);
         if (opts.syncRepo === undefined) return runNodeChild(args, 'control plane');
         const sync: SyncOptions = { repo: opts.syncRepo, branch: opts.syncBranch, path: opts.syncPath.split('/').filter(Boolean).join('/'), interval: intervalOption(opts.syncInterval), once: false, prune: opts.syncPrune === true, onDrift: opts.syncOnDrift, selfHeal: opts.syncSelfHeal === true };

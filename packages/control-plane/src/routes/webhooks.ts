@@ -9,8 +9,9 @@ import { inTransaction, pageLimit, query, type Deps } from '../http.js';
 import { notFound } from '../problem.js';
 import { authorizeWrite, sees } from '../visibility.js';
 import type { WriteContext } from '../catalog/writes.js';
-import { send } from '../webhooks/send.js';
-import { newWebhookSecret, sign } from '../webhooks/signature.js';
+import { accepted } from '../webhooks/send.js';
+import { newWebhookSecret } from '../webhooks/signature.js';
+import { deliver } from '../webhooks/worker.js';
 
 function invalid(path: string, message: string): ApigovError {
   return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
@@ -49,10 +50,8 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: Deps): void {
     const { hook, secrets } = await deps.store.transaction(async (tx) => ({ hook: await manage({ tx, principal: request.principal }, request.params.name), secrets: await tx.webhookSecrets(request.params.name) }));
     const id = `msg_${randomUUID()}`;
     const event = { id: `evt_${randomUUID()}`, type: 'webhook.test', time: new Date().toISOString(), actor: request.principal.name, subject: { kind: 'Webhook', name: request.params.name }, data: { message: 'a test message from apigov' } };
-    const text = JSON.stringify(event);
-    const ts = Math.floor(Date.now() / 1000);
-    const result = await send(hook.spec.url, text, { 'content-type': 'application/json', 'user-agent': 'apigov-webhooks/1', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sign(secrets, id, ts, text) });
-    const delivered = result.status !== undefined && result.status >= 200 && result.status < 300;
+    const result = await deliver(hook.spec, event, id, secrets);
+    const delivered = accepted(result);
     return { delivered, ...(result.status !== undefined && { status: result.status }), ...(result.error !== undefined && { error: result.error }) };
   });
 

@@ -11,6 +11,13 @@ export interface SendResult {
   error?: string;
   /** the destination is not one webhooks may reach (no point retrying) */
   refused?: boolean;
+  /** delivered (an SMTP server's 250); for HTTP, a 2xx status says so */
+  ok?: boolean;
+}
+
+/** Whether the receiver took it. */
+export function accepted(r: SendResult): boolean {
+  return r.ok ?? (r.status !== undefined && r.status >= 200 && r.status < 300);
 }
 
 export function send(url: string, body: string, headers: Record<string, string>, timeoutMs = 10_000): Promise<SendResult> {

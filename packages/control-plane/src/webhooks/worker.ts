@@ -7,7 +7,10 @@ import { API_VERSION, parseResource, type WebhookSpec } from '@apigov/model';
 import type { DeliveryRecord, EventRecord, Store } from '@apigov/store';
 import { eventEnvelope } from '../routes/events.js';
 import { writeResource } from '../catalog/writes.js';
-import { send } from './send.js';
+import { readFileSync } from 'node:fs';
+import { accepted, send, type SendResult } from './send.js';
+import { sendEmail } from './email.js';
+import { renderHttp, type Envelope } from './formats.js';
 import { sign } from './signature.js';
 
 /** Standard Webhooks' schedule: at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
@@ -47,6 +50,35 @@ function wants(spec: WebhookSpec, e: EventRecord): boolean {
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.9 + Math.random() * 0.2));
+}
+
+/** The Authorization header a webhook sends, read from where its secret reference points (never stored). */
+function authorizationOf(spec: WebhookSpec): string | undefined {
+  const ref = spec.authorization;
+  if (ref === undefined) return undefined;
+  if ('fromEnv' in ref) return process.env[ref.fromEnv] || undefined;
+  try {
+    return readFileSync(ref.fromFile, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** One attempt in the webhook's format: an e-mail over SMTP, or a signed HTTP POST of the rendered body. */
+export async function deliver(spec: WebhookSpec, e: Envelope, messageId: string, secrets: readonly string[], timeoutMs?: number): Promise<SendResult> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  if (spec.format === 'email') return sendEmail(spec.url, e, { 'X-Apigov-Event': e.type, 'X-Apigov-Message-Id': messageId });
+  const { body, contentType } = renderHttp(spec, e);
+  const authorization = authorizationOf(spec);
+  const headers = {
+    'content-type': contentType,
+    'user-agent': 'apigov-webhooks/1',
+    'webhook-id': messageId,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': sign(secrets, messageId, timestamp, body),
+    ...(authorization !== undefined && { authorization }),
+  };
+  return send(spec.url, body, headers, timeoutMs);
 }
 
 export class WebhookWorker {
@@ -137,19 +169,9 @@ export class WebhookWorker {
       await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'failed', attempts: d.attempts, error: found.hook === undefined ? 'the webhook is gone' : found.event === undefined ? 'the event is gone' : 'the webhook is disabled' }));
       return;
     }
-    const body = JSON.stringify(eventEnvelope(found.event));
-    const timestamp = Math.floor(Date.now() / 1000);
-    const headers = {
-      'content-type': 'application/json',
-      'user-agent': 'apigov-webhooks/1',
-      'webhook-id': d.id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': sign(found.secrets, d.id, timestamp, body),
-    };
-    const result = await send(found.hook.url, body, headers, this.options.timeoutMs);
+    const result = await deliver(found.hook, eventEnvelope(found.event) as unknown as Envelope, d.id, found.secrets, this.options.timeoutMs);
     const attempts = d.attempts + 1;
-    const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
-    if (ok) return this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'delivered', attempts, status: result.status! }));
+    if (accepted(result)) return this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'delivered', attempts, ...(result.status !== undefined && { status: result.status }) }));
     const error = result.error ?? `HTTP ${result.status}`;
     if (result.status === 410) {
       // the receiver says it is gone for good: the webhook is turned off, with the reason
