@@ -17,6 +17,8 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { WebhookWorker, type WebhookWorkerOptions } from './webhooks/worker.js';
 import { NatsPublisher } from './events/nats.js';
+import { runSubscriptionClock } from './consumption/clock.js';
+import { registerSubscriptionWorkflowRoutes } from './routes/subscription-workflow.js';
 import { sendProblem } from './problem.js';
 import { controlPlaneOpenApi, withIdentityProviders } from './openapi.js';
 import { registerApiRoutes } from './routes/apis.js';
@@ -46,6 +48,8 @@ export interface ControlPlaneOptions {
   sso?: SsoOptions;
   /** addresses or CIDRs of proxies whose X-Forwarded-For/-Proto/-Host are believed (client address, https, host) */
   trustedProxies?: string[];
+  /** how often the subscription clock runs (approval SLAs, expiry warnings, expiry; default a minute) */
+  subscriptionClockMs?: number;
   /** publish every event to NATS JetStream at this URL (subjects apigov.events.<type>) */
   eventsNats?: string;
   /** the webhook worker's settings (retry schedule, interval), or false for none in this process */
@@ -131,6 +135,8 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   // the worker writes through the raw store: its own commits do not wake it again
   webhooks = options.webhooks === false ? undefined : new WebhookWorker(options.store, options.webhooks);
   webhooks?.start();
+  const clock = setInterval(() => void runSubscriptionClock(store).catch(() => undefined), options.subscriptionClockMs ?? 60_000);
+  clock.unref();
   if (options.eventsNats !== undefined) {
     nats = new NatsPublisher(options.store, options.eventsNats);
     try {
@@ -142,6 +148,7 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   // long-polling gateways are answered at once when the control plane stops, not after their wait runs out
   app.addHook('preClose', async () => {
     stopClock();
+    clearInterval(clock);
     await webhooks?.stop();
     await nats?.stop();
     await signIns.close();
@@ -235,5 +242,6 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   registerScimRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerWebhookRoutes(app, deps);
+  registerSubscriptionWorkflowRoutes(app, deps);
   return app;
 }

@@ -29,6 +29,8 @@ export interface StartOptions {
   tlsKey?: string;
   /** publish every event to NATS JetStream at this URL */
   eventsNats?: string;
+  /** how often the subscription clock runs (default a minute) */
+  subscriptionClockMs?: number;
   /** the webhook worker's retry schedule and interval, or false for none */
   webhooks?: WebhookWorkerOptions | false;
 }
@@ -57,6 +59,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Run
     ...(tls !== undefined && { tls }),
     ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
     ...(options.eventsNats !== undefined && { eventsNats: options.eventsNats }),
+    ...(options.subscriptionClockMs !== undefined && { subscriptionClockMs: options.subscriptionClockMs }),
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });

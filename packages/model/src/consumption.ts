@@ -29,6 +29,11 @@ export const subscriptionSpec = z
     /** who approved, rejected or suspended it, and why */
     decidedBy: z.string().max(200).optional(),
     reason: z.string().max(1000).optional(),
+    /** the approvals given so far, for a plan with several approvers (server-written) */
+    approvals: z.array(z.object({ by: z.enum(['owners', 'platform']), who: z.string().max(200), at: z.string().max(40) }).strict()).max(2).optional(),
+    /** when the control plane said the approval is overdue, and that the subscription is about to expire (server-written) */
+    overdueNotifiedAt: z.string().max(40).optional(),
+    expiringNotifiedAt: z.string().max(40).optional(),
   })
   .strict();
 

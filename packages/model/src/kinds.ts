@@ -130,6 +130,11 @@ export const planSpec = z
       .strict()
       .optional(),
     approval: z.enum(['auto', 'manual']).default('auto'),
+    /** with manual approval: who approves (the API's owner team, the platform, or both), and whether in that order */
+    approvers: z.array(z.enum(['owners', 'platform'])).min(1).max(2).optional(),
+    approvalOrder: z.enum(['sequential', 'parallel']).optional(),
+    /** hours a request may wait before subscription.approval-overdue goes to the platform */
+    approvalSlaHours: z.number().positive().max(8760).optional(),
     /** Environments the plan is offered in; empty means every environment. */
     environments: z.array(resourceName).default([]),
   })

@@ -5,7 +5,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SUBSCRIPTION_STATES } from '@apigov/model';
 import { apiConsumers, decideSubscription, getResource, listResources, subscribe, type ResourceDocument, type SubscriptionAction } from '../api.js';
 import { dateOption, nameOption, outputOption, versionOption, type OutputOptions } from '../options.js';
-import { emit, renderTable } from '../output.js';
+import { emit, renderTable, writeOut } from '../output.js';
+import { usageError } from '../errors.js';
 import { specField } from '../resources.js';
 import type { ControlPlaneClient } from '../http.js';
 import type { Session } from '../session.js';
@@ -107,6 +108,7 @@ export function registerSubscriptionCommands(program: Command, session: Session)
     { action: 'resume', description: 'resume a suspended subscription', reason: 'none' },
   ];
   for (const { action, description, reason } of decisions) {
+    if (action === 'approve') continue;
     const cmd = program
       .command(action)
       .description(`${description} (by the API's owner team or a platform admin)`)
@@ -121,6 +123,55 @@ export function registerSubscriptionCommands(program: Command, session: Session)
       }),
     );
   }
+
+  program
+    .command('approve')
+    .description("approve a pending (or rejected) subscription, or with --all-pending --api API every pending one of that API (by the API's owner team or a platform admin; a plan with several approvers takes each one's approval)")
+    .argument('[subscription]', 'subscription name (see `apigov list-subscriptions`)')
+    .option('--reason <text>', 'why (audited)', reasonOption)
+    .option('--all-pending', 'every pending subscription of --api')
+    .option('--api <api>', 'with --all-pending: the API')
+    .addOption(outputOption())
+    .action(
+      session.action(async (name: string | undefined, opts: OutputOptions & { reason?: string; allPending?: boolean; api?: string }) => {
+        const cp = await session.client();
+        if (opts.allPending) {
+          if (name !== undefined || opts.api === undefined) throw usageError('give either a subscription, or --all-pending --api API');
+          const r = (await cp.request('POST', '/v1/subscriptions/approve-all', { body: { api: opts.api } })).body as { approved: string[]; waiting: Array<{ subscription: string; reason: string }> };
+          emit(opts.output, r, () => [`approved ${r.approved.length} subscription${r.approved.length === 1 ? '' : 's'} of ${opts.api}${r.approved.length ? `: ${r.approved.join(', ')}` : ''}`, ...r.waiting.map((w) => `still pending: ${w.subscription} (${w.reason})`)].join('\n') + '\n');
+          return;
+        }
+        if (name === undefined) throw usageError('give a subscription, or --all-pending --api API');
+        if (opts.api !== undefined) throw usageError('--api goes with --all-pending');
+        const sub = await decideSubscription(cp, name, 'approve', opts.reason);
+        const state = specField(sub, 'state') ?? 'unknown';
+        emit(opts.output, sub, () => `Subscription ${sub.metadata.name} ${state === 'approved' ? 'approved' : `approved by you: now ${state}, waiting for the other approval`} (${summary(sub)}).\n`);
+      }),
+    );
+
+  program
+    .command('renew')
+    .description("give an approved (or expired) subscription more time: --until DATE, or 90 days on (the API owners' decision on a manual plan)")
+    .argument('<subscription>', 'subscription name')
+    .option('--until <date>', 'the new expiry (YYYY-MM-DD or RFC 3339)')
+    .addOption(outputOption())
+    .action(
+      session.action(async (name: string, opts: OutputOptions & { until?: string }) => {
+        const sub = (await (await session.client()).request('POST', `/v1/subscriptions/${encodeURIComponent(name)}/renew`, { body: { ...(opts.until !== undefined && { until: opts.until }) } })).body as ResourceDocument;
+        emit(opts.output, sub, () => `Subscription ${name} renewed until ${String(specField(sub, 'expiresAt'))}.\n`);
+      }),
+    );
+
+  program
+    .command('revoke')
+    .description('end a subscription (its consumer team or the API owners); its traffic stops')
+    .argument('<subscription>', 'subscription name')
+    .action(
+      session.action(async (name: string) => {
+        await (await session.client()).request('POST', `/v1/subscriptions/${encodeURIComponent(name)}/revoke`);
+        writeOut(`Subscription ${name} revoked.\n`);
+      }),
+    );
 
   program
     .command('consumers')

@@ -10,7 +10,8 @@ import type { WriteContext } from '../catalog/writes.js';
 const IDENTITY: Array<keyof SubscriptionSpec> = ['application', 'api', 'version', 'environment'];
 
 /** Decides the server-written parts of a Subscription being created or changed, and refuses what the caller may not decide. */
-export async function prepareSubscription(ctx: WriteContext, current: AnyResource | undefined, next: AnyResource, prefix: string): Promise<AnyResource> {
+export async function prepareSubscription(ctx: WriteContext, current: AnyResource | undefined, requested: AnyResource, prefix: string): Promise<AnyResource> {
+  let next = requested;
   if (next.kind !== 'Subscription') return next;
   const { tx, principal } = ctx;
   const spec = next.spec;
@@ -34,9 +35,25 @@ export async function prepareSubscription(ctx: WriteContext, current: AnyResourc
       });
     }
   }
-  const decisionChanged = was.state !== spec.state || was.plan !== spec.plan || was.decidedBy !== spec.decidedBy || was.reason !== spec.reason;
+  // the server-written parts stay as they are unless the write says otherwise (a consumer's YAML does not carry them)
+  const carried: SubscriptionSpec = {
+    ...spec,
+    ...(spec.approvals === undefined && was.approvals !== undefined && { approvals: was.approvals }),
+    ...(spec.overdueNotifiedAt === undefined && was.overdueNotifiedAt !== undefined && { overdueNotifiedAt: was.overdueNotifiedAt }),
+    ...(spec.expiringNotifiedAt === undefined && was.expiringNotifiedAt !== undefined && { expiringNotifiedAt: was.expiringNotifiedAt }),
+  };
+  next = { ...next, spec: carried };
+  // a decided subscription's expiry is a decision too: a consumer cannot extend it (apigov renew asks)
+  const decided = was.state === 'approved' || was.state === 'suspended' || was.state === 'expired';
+  const decisionChanged =
+    was.state !== carried.state ||
+    was.plan !== carried.plan ||
+    was.decidedBy !== carried.decidedBy ||
+    was.reason !== carried.reason ||
+    JSON.stringify(was.approvals) !== JSON.stringify(carried.approvals) ||
+    (decided && was.expiresAt !== carried.expiresAt);
   if (decisionChanged && !approver) {
-    throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${principal.name} (${principal.role}) may not change the plan or state of Subscription ${next.metadata.name}; the owners of ${spec.api} or a platform admin decide`);
+    throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${principal.name} (${principal.role}) may not change the plan, state or expiry of Subscription ${next.metadata.name}; the owners of ${spec.api} or a platform admin decide (apigov renew asks for more time)`);
   }
   return next;
 }
@@ -64,11 +81,48 @@ export async function decideSubscription(ctx: WriteContext, name: string, action
   if ((action === 'reject' || action === 'suspend') && (reason === undefined || reason.trim() === '')) {
     throw new ApigovError('APIGOV_ERR_INPUT_INVALID', `reason: is required to ${action}`, { errors: [{ path: 'reason', message: 'is required' }] });
   }
+  const plan = await ctx.tx.get('Plan', spec.plan);
+  const approvers = plan?.resource.kind === 'Plan' && plan.resource.spec.approval === 'manual' ? plan.resource.spec.approvers : undefined;
+  if (action === 'approve' && approvers !== undefined) return approveStep(ctx, current.resource.metadata.name, spec, approvers, plan?.resource.kind === 'Plan' ? (plan.resource.spec.approvalOrder ?? 'sequential') : 'sequential', reason, current.resource, write);
   const next = parseResource({
     ...current.resource,
     spec: { ...spec, state: t.to, decidedBy: ctx.principal.name, ...(reason !== undefined ? { reason } : { reason: undefined }) },
   });
   return write(next, action);
+}
+
+/**
+ * One approval of a plan with several approvers: the caller's step (platform admins give the platform's, the API's
+ * owner team the owners'); in order, the platform waits for the owners. The last step approves the subscription.
+ */
+async function approveStep(
+  ctx: WriteContext,
+  name: string,
+  spec: SubscriptionSpec,
+  approvers: ReadonlyArray<'owners' | 'platform'>,
+  order: 'sequential' | 'parallel',
+  reason: string | undefined,
+  current: AnyResource,
+  write: (next: AnyResource, action: string) => Promise<StoredResource>,
+): Promise<StoredResource> {
+  const p = ctx.principal;
+  const given = spec.approvals ?? [];
+  // a platform admin gives the platform's approval, or the owners' when the plan asks only for theirs
+  let step: 'owners' | 'platform' = p.admin && approvers.includes('platform') ? 'platform' : 'owners';
+  if (p.admin && step === 'platform' && given.some((a) => a.by === 'platform') && approvers.includes('owners')) step = 'owners';
+  if (!approvers.includes(step)) throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} may not approve Subscription ${name}: its plan asks for ${approvers.join(' and ')}`);
+  if (given.some((a) => a.by === step)) throw new ApigovError('APIGOV_ERR_LIFECYCLE_TRANSITION', `Subscription ${name} already has the ${step}' approval (by ${given.find((a) => a.by === step)!.who}); it waits for ${approvers.filter((a) => !given.some((g) => g.by === a)).join(' and ')}`);
+  if (order === 'sequential') {
+    const before = approvers.slice(0, approvers.indexOf(step)).filter((a) => !given.some((g) => g.by === a));
+    if (before.length > 0) throw new ApigovError('APIGOV_ERR_LIFECYCLE_TRANSITION', `Subscription ${name} waits for the ${before.join(' and ')}' approval first (the plan approves in order: ${approvers.join(', then ')})`);
+  }
+  const approvals = [...given, { by: step, who: p.name, at: new Date().toISOString() }];
+  const done = approvers.every((a) => approvals.some((g) => g.by === a));
+  const next = parseResource({
+    ...current,
+    spec: { ...spec, approvals, ...(done ? { state: 'approved', decidedBy: p.name } : { state: 'pending' }), ...(reason !== undefined && { reason }) },
+  });
+  return write(next, done ? 'approve' : `approve.${step}`);
 }
 
 /** A deterministic name for an application's subscription to one API version in one environment. */

@@ -19,6 +19,7 @@ const subscription = schema(['subscription', 'application', 'api', 'version', 'e
   decidedBy: str,
   reason: str,
   expiresAt: str,
+  requestedAt: str,
 });
 const key = schema(['credential', 'application'], { credential: name, application: name, prefix: str, expiresAt: str });
 
@@ -36,7 +37,10 @@ export const EVENT_TYPES = {
   'subscription.suspended': { summary: 'An approved subscription was suspended', data: subscription },
   'subscription.resumed': { summary: 'A suspended subscription was resumed', data: subscription },
   'subscription.expired': { summary: 'A subscription reached its expiry', data: subscription },
-  'subscription.revoked': { summary: 'A subscription was deleted', data: subscription },
+  'subscription.revoked': { summary: 'A subscription was revoked (deleted) by its consumer or the API owners', data: subscription },
+  'subscription.renewed': { summary: 'A subscription got more time (a new expiry)', data: subscription },
+  'subscription.expiring': { summary: 'An approved subscription expires within 7 days', data: subscription },
+  'subscription.approval-overdue': { summary: "A pending subscription waited longer than its plan's approval SLA (to the platform)", data: subscription },
   'key.created': { summary: 'An API key was issued for an application', data: key },
   'key.rotated': { summary: 'An API key was rotated (the old one lives for its overlap)', data: key },
   'key.revoked': { summary: 'An API key was deleted', data: key },

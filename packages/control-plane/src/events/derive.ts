@@ -30,6 +30,7 @@ const SUBSCRIPTION_MOVES: Record<string, EventType> = {
   'suspended>approved': 'subscription.resumed',
   'approved>expired': 'subscription.expired',
   'suspended>expired': 'subscription.expired',
+  'expired>approved': 'subscription.renewed',
 };
 
 /** The events of one write; `action` is the write's audit action (key.create, key.rotate-in, …). */
@@ -85,7 +86,10 @@ export async function eventsOfChange(l: Lookup, before: AnyResource | undefined,
         return out;
       }
       const move = SUBSCRIPTION_MOVES[`${prev.state}>${next.state}`];
-      return move === undefined ? [] : [{ type: move, ...shared, data }];
+      if (move !== undefined) return [{ type: move, ...shared, data }];
+      // more time for an approved subscription
+      if (prev.state === 'approved' && next.state === 'approved' && next.expiresAt !== undefined && (prev.expiresAt === undefined || next.expiresAt > prev.expiresAt)) return [{ type: 'subscription.renewed', ...shared, data }];
+      return [];
     }
     case 'Credential': {
       const c = after?.kind === 'Credential' ? after.spec : before?.kind === 'Credential' ? before.spec : undefined;
