@@ -98,6 +98,8 @@ export const apiSpec = z
     tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'must be a lowercase tag' })).max(50).default([]),
     visibility: z.enum(VISIBILITIES).default('internal'),
     contact: contactSchema.optional(),
+    /** a deprecated version retires itself at its sunset (the sunset clock) */
+    retireAtSunset: z.boolean().optional(),
     versions: z.array(apiVersionSpec).min(1, { message: 'an Api needs at least one version' }),
   })
   .strict()

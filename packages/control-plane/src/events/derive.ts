@@ -1,10 +1,62 @@
 // Which events a committed change means: compares a resource before and after one write (the write path calls
 // this for every create, change and delete) and names the teams each event concerns, for visibility and webhooks.
-import type { AnyResource } from '@apigov/model';
+import type { AnyResource, ApiSpec } from '@apigov/model';
+import { diffOpenApi, summarizeChanges, type OpenApiDocument } from '@apigov/openapi';
 import type { EventInput, StoreTx } from '@apigov/store';
 import type { EventType } from './catalog.js';
 
-type Lookup = Pick<StoreTx, 'get'>;
+type Lookup = Pick<StoreTx, 'get' | 'list' | 'operationUsage'>;
+
+const WEEK = 7 * 86_400_000;
+
+/** The applications subscribed to a version in an environment (not rejected or expired), with their teams. */
+export async function subscribersOf(l: Lookup, api: string, version: string, environment: string): Promise<Array<{ subscription: string; application: string; team?: string }>> {
+  const out: Array<{ subscription: string; application: string; team?: string }> = [];
+  for (const s of await l.list('Subscription', { limit: 100_000 })) {
+    if (s.resource.kind !== 'Subscription') continue;
+    const sp = s.resource.spec;
+    if (sp.api !== api || sp.version !== version || sp.environment !== environment || sp.state === 'rejected' || sp.state === 'expired') continue;
+    const team = await appTeam(l, sp.application);
+    out.push({ subscription: s.resource.metadata.name, application: sp.application, ...(team !== undefined && { team }) });
+  }
+  return out;
+}
+
+/**
+ * The deprecation loop's notice to each subscribed application's team: the sunset, the successor, the changelog
+ * between them (from the diff engine) and that application's own calls to the version in the last 7 days.
+ */
+async function deprecationNotices(l: Lookup, name: string, spec: ApiSpec, version: string, environment: string, sunset?: string, successor?: string): Promise<Derived[]> {
+  const subscribers = await subscribersOf(l, name, version, environment);
+  if (subscribers.length === 0) return [];
+  const from = spec.versions.find((v) => v.name === version);
+  const to = successor === undefined ? undefined : spec.versions.find((v) => v.name === successor);
+  let changelog: Record<string, number> | undefined;
+  if (from !== undefined && to !== undefined && to.name !== from.name) {
+    try {
+      changelog = summarizeChanges(diffOpenApi(from.openapi as OpenApiDocument, to.openapi as OpenApiDocument));
+    } catch {
+      changelog = undefined;
+    }
+  }
+  const usage = await l.operationUsage({ api: name, version, since: new Date(Date.now() - WEEK).toISOString() });
+  return subscribers.map((s) => ({
+    type: 'api.version.deprecation-notice' as const,
+    subject: { kind: 'Api', name, version, environment },
+    teams: s.team === undefined ? [] : [s.team],
+    data: {
+      api: name,
+      version,
+      environment,
+      application: s.application,
+      subscription: s.subscription,
+      ...(sunset !== undefined && { sunset }),
+      ...(successor !== undefined && { successor, changelogUrl: `/v1/apis/${name}/diff` }),
+      ...(changelog !== undefined && { changelog }),
+      requestsLast7Days: usage.filter((u) => u.environment === environment && u.application === s.application).reduce((n, u) => n + u.requests, 0),
+    },
+  }));
+}
 
 interface Derived extends Omit<EventInput, 'actor' | 'type'> {
   type: EventType;
@@ -55,7 +107,10 @@ export async function eventsOfChange(l: Lookup, before: AnyResource | undefined,
           const subject = { kind: 'Api', name, version: v.name, environment: env };
           const base = { api: name, version: v.name, environment: env, owner };
           if (e.state === 'published') out.push({ type: 'api.version.published', subject, ...shared, data: base });
-          else if (e.state === 'deprecated') out.push({ type: 'api.version.deprecated', subject, ...shared, data: { ...base, ...(e.sunset !== undefined && { sunset: e.sunset }), ...(e.successor !== undefined && { successor: e.successor }) } });
+          else if (e.state === 'deprecated') {
+            out.push({ type: 'api.version.deprecated', subject, ...shared, data: { ...base, ...(e.sunset !== undefined && { sunset: e.sunset }), ...(e.successor !== undefined && { successor: e.successor }) } });
+            out.push(...(await deprecationNotices(l, name, next, v.name, env, e.sunset, e.successor)));
+          }
           else if (e.state === 'retired') out.push({ type: 'api.version.retired', subject, ...shared, data: base });
         }
       }

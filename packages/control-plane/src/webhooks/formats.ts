@@ -16,6 +16,8 @@ const VERBS: Record<string, string> = {
   'api.version.published': 'was published',
   'api.version.deprecated': 'was deprecated',
   'api.version.retired': 'was retired',
+  'api.version.deprecation-notice': 'that your application uses was deprecated',
+  'api.version.sunset-approaching': 'reaches its sunset soon',
   'subscription.requested': 'was requested',
   'subscription.approved': 'was approved',
   'subscription.rejected': 'was rejected',
