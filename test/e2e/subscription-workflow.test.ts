@@ -116,6 +116,12 @@ describe('subscription workflow', () => {
     for (const n of names) expect((await call(h.adminToken, 'GET', `/v1/subscriptions/${n}`)).body.spec.state).toBe('approved');
     expect((await cli(h, tokens.bob, ['approve', '--all-pending', '--api', 'payments'])).code).toBe(1);
     expect((await cli(h, tokens.alex, ['approve', '--all-pending'])).code).toBe(2);
+    // who still calls v1 in prod (no traffic here: 0 calls, no last call)
+    const consumers = await cli(h, tokens.alex, ['consumers', 'payments', '--version', 'v1']);
+    expect(consumers.code, consumers.stderr).toBe(0);
+    const lines = consumers.stdout.trim().split('\n');
+    expect(lines[0]!.split(/\s{2,}/)).toEqual(['SUBSCRIPTION', 'APP', 'TEAM', 'ENV', 'PLAN', 'STATE', 'CALLS (7 D)', 'LAST CALL']);
+    expect(lines.find((l) => l.startsWith(names[0]!))!.split(/\s{2,}/).slice(-2)).toEqual(['0', '-']);
   });
 
   it('expiry: subscription.expiring within 7 days, then expired at its time', async () => {

@@ -281,6 +281,8 @@ export interface Consumer {
   plan: string;
   state: string;
   expiresAt?: string;
+  callsLast7Days?: number;
+  lastCallAt?: string;
 }
 
 /** Traffic figures as `stats` and `health` report them (`p95Ms` is a bucket bound, or `>10000`). */
@@ -377,8 +379,8 @@ export async function rotateKey(cp: ControlPlaneClient, credential: string, opti
 }
 
 /** `GET /v1/apis/{name}/consumers` */
-export async function apiConsumers(cp: ControlPlaneClient, api: string): Promise<Consumer[]> {
-  return ((await cp.request('GET', `/v1/apis/${seg(api)}/consumers`)).body as { items?: Consumer[] }).items ?? [];
+export async function apiConsumers(cp: ControlPlaneClient, api: string, version?: string): Promise<Consumer[]> {
+  return ((await cp.request('GET', `/v1/apis/${seg(api)}/consumers`, { query: { version } })).body as { items?: Consumer[] }).items ?? [];
 }
 
 /** `GET /v1/apis/{name}/stats` */

@@ -102,7 +102,7 @@ export function operationsTable(): Record<string, Operation> {
     'POST /v1/applications/{app}/keys': { summary: 'Issue an API key for an application (shown once)', tags: ['consumption'], ok: { status: 201 }, write: true },
     'GET /v1/applications/{app}/keys': { summary: "An application's credentials (never the keys)", tags: ['consumption'], ok: { status: 200 } },
     'POST /v1/credentials/{name}/rotate': { summary: 'Rotate an API key: a new key, the old one lives for an overlap window', tags: ['consumption'], ok: { status: 201 }, write: true },
-    'GET /v1/apis/{name}/consumers': { summary: 'Who consumes an API: subscriptions with application, team, plan and state', tags: ['consumption'], ok: { status: 200 } },
+    'GET /v1/apis/{name}/consumers': { summary: 'Who consumes an API: subscriptions with application, team, plan, state, calls in the last 7 days and the last call (`version` narrows to one version)', tags: ['consumption'], query: ['version'], ok: { status: 200 } },
     'GET /v1/gateway/snapshot': { summary: "Long-poll an environment's gateway snapshot newer than `since` (gateways)", tags: ['gateway'], query: ['environment', 'since', 'wait'], ok: { status: 200 } },
     'POST /v1/gateway/reports': { summary: 'A gateway reports usage, errors, health and its applied snapshot version', tags: ['gateway'], ok: { status: 202 } },
     'GET /v1/gateway/status': { summary: 'Every gateway with its applied snapshot version and drift', tags: ['gateway'], query: ['environment'], ok: { status: 200 } },

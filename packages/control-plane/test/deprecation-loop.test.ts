@@ -11,6 +11,7 @@ import { startControlPlane, type RunningControlPlane } from '../src/index.js';
 let store: Store;
 let cp: RunningControlPlane;
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
+const GATEWAY = `gateway-${randomBytes(16).toString('hex')}`;
 const tokens: Record<string, string> = {};
 const V1 = readFileSync(join(import.meta.dirname, '..', '..', '..', 'examples', 'payments', 'openapi.yaml'), 'utf8');
 // v2 drops /invoices: one breaking change at least
@@ -34,7 +35,7 @@ async function setSunset(env: string, sunset: string): Promise<void> {
 
 beforeAll(async () => {
   store = await openStore({ dataDir: 'memory://' });
-  cp = await startControlPlane({ store, adminToken: ADMIN, subscriptionClockMs: 150 });
+  cp = await startControlPlane({ store, adminToken: ADMIN, gatewayToken: GATEWAY, subscriptionClockMs: 150 });
   const setup = await call(ADMIN, 'POST', '/v1/apply', {
     documents: [
       res('Team', 'payments', {}),
@@ -91,6 +92,26 @@ describe('the deprecation loop', () => {
     expect(reminders.map((e) => e.data.threshold)).toEqual([30, 7, 1]);
     expect((await events('alex', 'api.version.sunset-approaching')).map((e) => e.data.threshold)).toEqual([30, 7, 1]);
     expect(reminders[2]!.data).toMatchObject({ api: 'payments', version: 'v1', environment: 'dev', daysLeft: 1, successor: 'v2' });
+  });
+
+  it("consumers --version: who still calls v1, with each application's calls in the last 7 days and its last call", async () => {
+    const minute = new Date(Math.floor((Date.now() - 120_000) / 60_000) * 60_000).toISOString();
+    const report = {
+      gateway: 'dev-1',
+      environment: 'dev',
+      appliedVersion: 1,
+      startedAt: new Date().toISOString(),
+      usage: [{ minute, api: 'payments', version: 'v1', route: 'payments/v1', operation: 'GET /payments', application: 'checkout', statusClass: '2xx', count: 42, latencySumMs: 420, latencyBuckets: { '10': 42 } }],
+    };
+    const sent = await fetch(`${cp.url}/v1/gateway/reports`, { method: 'POST', headers: { authorization: `Bearer ${GATEWAY}`, 'content-type': 'application/json' }, body: JSON.stringify(report) });
+    expect(sent.status, await sent.text()).toBeLessThan(300);
+    const consumers = (await call(tokens.alex!, 'GET', '/v1/apis/payments/consumers?version=v1')).body.items;
+    expect(consumers.map((c: any) => [c.environment, c.application, c.callsLast7Days, c.lastCallAt ?? null])).toEqual([
+      ['dev', 'checkout', 42, minute],
+      ['staging', 'checkout', 0, null],
+    ]);
+    expect((await call(tokens.alex!, 'GET', '/v1/apis/payments/consumers?version=v2')).body.items).toEqual([]);
+    expect((await call(tokens.alex!, 'GET', '/v1/apis/payments/consumers?version=banana')).status).toBe(422);
   });
 
   it('at the sunset, retireAtSunset retires the version by itself; without it the version stays deprecated', async () => {

@@ -175,19 +175,25 @@ export function registerSubscriptionCommands(program: Command, session: Session)
 
   program
     .command('consumers')
-    .description("list an API's subscriptions: which application of which team, version, environment, plan and state (owners see all, others their team's)")
+    .description("list an API's subscriptions: which application of which team, version, environment, plan and state (owners see all, others their team's); with --version, who still calls it: calls in the last 7 days and the last call")
     .argument('<api>', 'API name')
+    .option('--version <version>', 'one version (v1, 1 or 1.2.0): adds each consumer\'s calls in the last 7 days and last call', versionOption)
     .addOption(outputOption())
     .action(
-      session.action(async (api: string, opts: OutputOptions) => {
-        const items = await apiConsumers(await session.client(), api);
+      session.action(async (api: string, opts: OutputOptions & { version?: string }) => {
+        const items = await apiConsumers(await session.client(), api, opts.version);
         emit(opts.output, items, () =>
           items.length === 0
-            ? `${api} has no consumers you can see.\n`
-            : renderTable(
-                ['subscription', 'app', 'team', 'version', 'env', 'plan', 'state'],
-                items.map((c) => [c.subscription, c.application, c.team, c.version, c.environment, c.plan, c.state]),
-              ),
+            ? `${api} has no consumers you can see${opts.version ? ` on ${opts.version}` : ''}.\n`
+            : opts.version !== undefined
+              ? renderTable(
+                  ['subscription', 'app', 'team', 'env', 'plan', 'state', 'calls (7 d)', 'last call'],
+                  items.map((c) => [c.subscription, c.application, c.team, c.environment, c.plan, c.state, c.callsLast7Days ?? 0, c.lastCallAt ?? '-']),
+                )
+              : renderTable(
+                  ['subscription', 'app', 'team', 'version', 'env', 'plan', 'state'],
+                  items.map((c) => [c.subscription, c.application, c.team, c.version, c.environment, c.plan, c.state]),
+                ),
         );
       }),
     );

@@ -143,7 +143,21 @@ export function registerConsumptionRoutes(app: FastifyInstance, deps: Deps): voi
     const api = await deps.store.get('Api', request.params.name);
     if (!api || !canSee(request.principal, api.resource)) throw notFound(`Api ${request.params.name}`);
     const owner = await approvesFor(deps.store, request.principal, request.params.name);
-    const subs = (await deps.store.list('Subscription', { limit: 100000 })).filter((s) => s.resource.kind === 'Subscription' && s.resource.spec.api === request.params.name);
+    const rawVersion = (request.query as Record<string, unknown>).version;
+    const version = typeof rawVersion === 'string' && rawVersion !== '' ? versionKey(rawVersion) : undefined;
+    if (typeof rawVersion === 'string' && rawVersion !== '' && version === undefined) throw invalid('version', 'must be a version like v1, 1 or 1.2.0');
+    const subs = (await deps.store.list('Subscription', { limit: 100000 })).filter((s) => s.resource.kind === 'Subscription' && s.resource.spec.api === request.params.name && (version === undefined || s.resource.spec.version === version));
+    // who still calls: each application's calls in the last 7 days and its last call in the last 30, from the gateways' reports
+    const now = Date.now();
+    const calls = new Map<string, { last7: number; lastAt?: string }>();
+    for (const u of await deps.store.usage({ api: request.params.name, since: new Date(now - 30 * 86_400_000).toISOString() })) {
+      if (u.application === undefined) continue;
+      const key = `${u.version}/${u.environment}/${u.application}`;
+      const c = calls.get(key) ?? { last7: 0 };
+      if (Date.parse(u.minute) >= now - 7 * 86_400_000) c.last7 += u.count;
+      if (c.lastAt === undefined || u.minute > c.lastAt) c.lastAt = u.minute;
+      calls.set(key, c);
+    }
     const items = [];
     for (const s of subs) {
       if (s.resource.kind !== 'Subscription') continue;
@@ -159,6 +173,8 @@ export function registerConsumptionRoutes(app: FastifyInstance, deps: Deps): voi
         plan: s.resource.spec.plan,
         state: s.resource.spec.state,
         ...(s.resource.spec.expiresAt !== undefined && { expiresAt: s.resource.spec.expiresAt }),
+        callsLast7Days: calls.get(`${s.resource.spec.version}/${s.resource.spec.environment}/${s.resource.spec.application}`)?.last7 ?? 0,
+        ...(calls.get(`${s.resource.spec.version}/${s.resource.spec.environment}/${s.resource.spec.application}`)?.lastAt !== undefined && { lastCallAt: calls.get(`${s.resource.spec.version}/${s.resource.spec.environment}/${s.resource.spec.application}`)!.lastAt }),
       });
     }
     return { items };
