@@ -37,6 +37,8 @@ export interface CompiledPipeline {
 export interface CompiledRoute {
   readonly route: SnapshotRoute;
   readonly retired: boolean;
+  /** brownout windows as [start, end) epoch milliseconds, parsed once at snapshot load */
+  readonly brownouts: ReadonlyArray<readonly [number, number]>;
   readonly pipeline: CompiledPipeline;
   readonly traffic: RouteTraffic;
   /** query parameter names (lower-case) whose values the access log hides */
@@ -183,6 +185,7 @@ function* compileSnapshotRoutes(snapshot: GatewaySnapshot, deps: CompileDeps): L
       const compiled: CompiledRoute = {
         route,
         retired: route.state === 'retired',
+        brownouts: (route.deprecation?.brownouts ?? []).map((b) => [Date.parse(b.start), Date.parse(b.end)] as const).filter(([a, b]) => !Number.isNaN(a) && !Number.isNaN(b)),
         pipeline,
         traffic: deps.metrics.routeTraffic(route.api, route.version, route.id),
         redact,

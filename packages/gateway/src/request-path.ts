@@ -133,6 +133,11 @@ export class RequestPath implements RequestRuntime {
       ctx.reject('APIGOV_ERR_GATEWAY_RETIRED', `${compiled.route.id} has been retired`);
       return;
     }
+    if (compiled.brownouts.length > 0 && inBrownout(compiled.brownouts, Date.now())) {
+      // a planned window before the sunset: answered as if retired, with the Link to the successor
+      ctx.reject('APIGOV_ERR_GATEWAY_BROWNOUT', `${compiled.route.id} is in a planned brownout before its sunset${compiled.route.deprecation?.sunset ? ` (${compiled.route.deprecation.sunset})` : ''}; move to its successor`);
+      return;
+    }
     ctx.operation = match.operation;
     const rest = url.slice(compiled.route.prefix.length);
     ctx.upstreamPath = rest === '' ? '/' : rest.charCodeAt(0) === 47 /* / */ ? rest : `/${rest}`;
@@ -291,5 +296,10 @@ function hasDotSegment(path: string): boolean {
   for (const seg of path.split('/')) {
     if (seg === '.' || seg === '..' || seg === '%2e' || seg === '%2E' || seg === '%2e%2e' || seg === '%2E%2E' || seg === '.%2e' || seg === '%2e.') return true;
   }
+  return false;
+}
+
+function inBrownout(windows: ReadonlyArray<readonly [number, number]>, now: number): boolean {
+  for (const [start, end] of windows) if (now >= start && now < end) return true;
   return false;
 }

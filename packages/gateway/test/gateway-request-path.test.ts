@@ -47,6 +47,12 @@ describe('gateway request path', () => {
         withoutOperations: true,
       }),
       await paymentsRoute(service.url, { id: 'legacy/v1', state: 'retired' }),
+      await paymentsRoute(service.url, {
+        id: 'browned/v0',
+        state: 'deprecated',
+        deprecation: { deprecated: true, sunset: '2030-01-01T00:00:00Z', successorPrefix: '/payments/v1', brownouts: [{ start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 2_000).toISOString() }, { start: '2020-01-01T00:00:00Z', end: '2020-01-01T01:00:00Z' }] },
+        withoutOperations: true,
+      }),
       await paymentsRoute(service.url, { id: 'rewritten/v1', withoutOperations: true, policies: { pathRewrite: { replacePrefix: '/payments' } } }),
       await paymentsRoute(service.url, { id: 'private/v1', withoutOperations: true, policies: { ipFilter: { allow: ['10.0.0.0/8'], deny: [] } } }),
       await paymentsRoute(service.url, { id: 'keyed/v1', withoutOperations: true, policies: { apiKeyAuth: { header: 'X-Api-Key' } } }),
@@ -217,6 +223,18 @@ describe('gateway request path', () => {
     expect(gone.json().code).toBe('APIGOV_ERR_GATEWAY_RETIRED');
   });
 
+  it('answers 410 with the Link to the successor during a planned brownout, and serves again after it', async () => {
+    const during = await call(gw, '/browned/v0/payments');
+    expect(during.status).toBe(410);
+    expect(during.json()).toMatchObject({ code: 'APIGOV_ERR_GATEWAY_BROWNOUT', detail: 'browned/v0 is in a planned brownout before its sunset (2030-01-01T00:00:00Z); move to its successor' });
+    expect(during.headers.link).toBe('</payments/v1>; rel="successor-version"');
+    expect(during.headers.sunset).toBe('Tue, 01 Jan 2030 00:00:00 GMT');
+    await new Promise((r) => setTimeout(r, 2_200));
+    const after = await call(gw, '/browned/v0/payments');
+    expect(after.status).toBe(200);
+    expect(after.headers.deprecation).toMatch(/^@\d+$/);
+  });
+
   it('exposes metrics, readiness and the snapshot on the admin port only', async () => {
     const metrics = await request(`${gw.adminUrl}/metrics`);
     const text = await metrics.body.text();
@@ -230,7 +248,7 @@ describe('gateway request path', () => {
     expect(traffic.status).toBe(404);
     expect((await request(`${gw.adminUrl}/ready`)).statusCode).toBe(200);
     const snap = (await (await request(`${gw.adminUrl}/snapshot`)).body.json()) as { version: number; routes: number };
-    expect(snap).toMatchObject({ version: 1, routes: 6 });
+    expect(snap).toMatchObject({ version: 1, routes: 7 });
   });
 });
 

@@ -51,6 +51,7 @@ export const errorCodes = {
   APIGOV_ERR_GATEWAY_NO_ROUTE: { status: 404, title: 'No such route' },
   APIGOV_ERR_GATEWAY_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   APIGOV_ERR_GATEWAY_RETIRED: { status: 410, title: 'API version retired' },
+  APIGOV_ERR_GATEWAY_BROWNOUT: { status: 410, title: 'API version in a planned brownout before its sunset' },
   APIGOV_ERR_GATEWAY_UPSTREAM: { status: 502, title: 'Upstream failed' },
   APIGOV_ERR_GATEWAY_CIRCUIT_OPEN: { status: 503, title: 'Upstream circuit open' },
   APIGOV_ERR_GATEWAY_NOT_READY: { status: 503, title: 'Gateway has no configuration yet' },

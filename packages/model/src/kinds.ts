@@ -76,6 +76,11 @@ export const apiEnvironmentSpec = z
     sunset: dateSchema.optional(),
     /** The version key that replaces this one (Link rel="successor-version"). */
     successor: versionKeySchema.optional(),
+    /** planned short windows before the sunset in which the gateway answers 410 with the Link to the successor */
+    brownouts: z
+      .array(z.object({ start: dateSchema, end: dateSchema }).strict().refine((b) => Date.parse(b.end) > Date.parse(b.start), { message: 'end must be after start', path: ['end'] }))
+      .max(50)
+      .optional(),
   })
   .strict();
 

@@ -42,7 +42,14 @@ export const snapshotRoute = z
     upstream: z.string().url(),
     /** RFC 9745 / RFC 8594 headers for deprecated versions */
     deprecation: z
-      .object({ deprecated: z.literal(true), deprecatedAt: z.string().optional(), sunset: z.string().optional(), successorPrefix: z.string().optional() })
+      .object({
+        deprecated: z.literal(true),
+        deprecatedAt: z.string().optional(),
+        sunset: z.string().optional(),
+        successorPrefix: z.string().optional(),
+        /** windows (ISO start and end) in which the gateway answers 410 Gone */
+        brownouts: z.array(z.object({ start: z.string(), end: z.string() }).strict()).max(50).optional(),
+      })
       .strict()
       .optional(),
     /** effective policies of the route (platform > environment > api > version), one config per policy id */

@@ -139,7 +139,13 @@ function compileRoute(env: string, api: Named<ApiSpec>, v: ApiSpec['versions'][n
     const successor = e.successor === undefined ? undefined : api.spec.versions.find((s) => s.name === e.successor);
     const se = successor?.environments[env];
     const successorPrefix = successor && se && isServed(se.state) ? (se.routePrefix ?? defaultRoutePrefix(api.name, successor.name)) : undefined;
-    deprecation = { deprecated: true, ...(e.deprecatedAt !== undefined && { deprecatedAt: e.deprecatedAt }), ...(e.sunset !== undefined && { sunset: e.sunset }), ...(successorPrefix !== undefined && { successorPrefix }) };
+    deprecation = {
+      deprecated: true,
+      ...(e.deprecatedAt !== undefined && { deprecatedAt: e.deprecatedAt }),
+      ...(e.sunset !== undefined && { sunset: e.sunset }),
+      ...(successorPrefix !== undefined && { successorPrefix }),
+      ...(e.brownouts !== undefined && e.brownouts.length > 0 && { brownouts: e.brownouts.map((b) => ({ start: new Date(b.start).toISOString(), end: new Date(b.end).toISOString() })) }),
+    };
   }
   const route: SnapshotRoute = {
     id,

@@ -119,6 +119,9 @@ function exportEnvironment(env: ExportedEnvironment, options: EnvoyGatewayOption
       });
       continue;
     }
+    if (route.deprecation?.brownouts !== undefined && route.deprecation.brownouts.length > 0) {
+      warnings.push({ resource: `Api/${route.api}`, what: 'brownout', message: `${route.id} in ${e}: brownout windows are not expressed for Envoy; apigov's gateway answers them (410), Envoy does not` });
+    }
     const routeGroup = new RuleExport(env, route, undefined, route.policies, options, unsupported);
     mapPolicies(routeGroup);
     const validation = route.policies.requestValidation;
