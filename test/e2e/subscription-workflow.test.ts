@@ -105,7 +105,7 @@ describe('subscription workflow', () => {
   });
 
   it('apigov approve --all-pending --api approves every pending subscription it can, and says which wait', async () => {
-    const names = [];
+    const names: string[] = [];
     for (const app of ['batch', 'kiosk']) names.push((await subscribe(app, 'gold', 'prod')).metadata.name as string);
     const two = (await subscribe('mobile', 'partner', 'prod')).metadata.name as string;
     const bulk = await cli(h, tokens.alex, ['approve', '--all-pending', '--api', 'payments', '-o', 'json']);

@@ -19,6 +19,7 @@ import { WebhookWorker, type WebhookWorkerOptions } from './webhooks/worker.js';
 import { NatsPublisher } from './events/nats.js';
 import { runSubscriptionClock } from './consumption/clock.js';
 import { runSunsetClock } from './catalog/sunset-clock.js';
+import { runEventClock } from './events/clock-events.js';
 import { registerSubscriptionWorkflowRoutes } from './routes/subscription-workflow.js';
 import { sendProblem } from './problem.js';
 import { controlPlaneOpenApi, withIdentityProviders } from './openapi.js';
@@ -136,7 +137,7 @@ export async function buildControlPlane(options: ControlPlaneOptions): Promise<F
   // the worker writes through the raw store: its own commits do not wake it again
   webhooks = options.webhooks === false ? undefined : new WebhookWorker(options.store, options.webhooks);
   webhooks?.start();
-  const clock = setInterval(() => void runSubscriptionClock(store).then(() => runSunsetClock(store)).catch(() => undefined), options.subscriptionClockMs ?? 60_000);
+  const clock = setInterval(() => void runSubscriptionClock(store).then(() => runSunsetClock(store)).then(() => runEventClock(store)).catch(() => undefined), options.subscriptionClockMs ?? 60_000);
   clock.unref();
   if (options.eventsNats !== undefined) {
     nats = new NatsPublisher(options.store, options.eventsNats);

@@ -4,6 +4,7 @@ import { ApigovError } from '@apigov/model';
 import type { Store } from '@apigov/store';
 import type { Authenticator, Principal } from './auth.js';
 import type { WriteContext } from './catalog/writes.js';
+import { emitRefusal } from './events/refusals.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,7 +54,14 @@ export function query(request: FastifyRequest): Record<string, string | undefine
 
 export async function inTransaction<T>(deps: Deps, request: FastifyRequest, fn: (ctx: WriteContext) => Promise<T>): Promise<T> {
   let ctx: WriteContext | undefined;
-  const result = await deps.store.transaction((tx) => fn((ctx = { tx, principal: request.principal, requestId: String(request.id) })));
+  let result: T;
+  try {
+    result = await deps.store.transaction((tx) => fn((ctx = { tx, principal: request.principal, requestId: String(request.id) })));
+  } catch (e) {
+    // a refused breaking revision or a blocked publication is an event, though the change did not happen
+    await emitRefusal(deps.store, request.principal, e);
+    throw e;
+  }
   // committed: pass on what the writes had to say (drift of Git-managed resources)
   if (ctx?.warnings !== undefined) request.warnings = [...(request.warnings ?? []), ...ctx.warnings];
   return result;

@@ -177,4 +177,17 @@ describe('breaking-change rules in a GovernanceRuleset', () => {
     for (const rule of ['apigov-operation-id', 'apigov-owner-contact']) expect(r.json.detail).toMatch(new RegExp(`${rule} at \\S+`));
     expect(r.json.errors).toHaveLength(n);
   });
+
+  it('each refusal is an event, written after the refused change rolled back: api.breaking-change.refused, governance.violation', async () => {
+    const of = async (type: string) => ((await call('GET', `/v1/events?type=${type}&limit=500`, ADMIN)).json.items as Array<{ actor: string; subject: { name: string }; data: Record<string, unknown> }>);
+    const breaking = await of('api.breaking-change.refused');
+    expect(breaking.length).toBeGreaterThanOrEqual(2);
+    expect(breaking[0]).toMatchObject({ actor: 'alex', subject: { name: 'pay-dev' }, data: { api: 'pay-dev', version: 'v1', environments: ['dev'], changes: 1 } });
+    expect((breaking[0]!.data.fingerprints as string[])[0]).toMatch(/^[0-9a-f]{20}$/);
+    const blocked = await of('governance.violation');
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]).toMatchObject({ actor: 'alex', subject: { name: 'ledger' }, data: { api: 'ledger', version: 'v1', environment: 'prod' } });
+    expect(blocked[0]!.data.findings as number).toBeGreaterThan(0);
+    expect(blocked[0]!.data.rules).toEqual(expect.arrayContaining(['apigov-operation-id', 'apigov-owner-contact']));
+  });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import { openStore, type Store } from '@apigov/store';
 import { startControlPlane, type RunningControlPlane } from '../src/index.js';
+import { runEventClock } from '../src/events/clock-events.js';
 
 type Validator = ((d: unknown) => boolean) & { errors?: unknown };
 const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as new (o: Record<string, unknown>) => { compile(s: unknown): Validator };
@@ -15,6 +16,7 @@ const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? 
 let store: Store;
 let cp: RunningControlPlane;
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
+const GATEWAY = `gateway-${randomBytes(16).toString('hex')}`;
 const tokens: Record<string, string> = {};
 const SPEC = readFileSync(join(import.meta.dirname, '..', '..', '..', 'examples', 'payments', 'openapi.yaml'), 'utf8');
 const res = (kind: string, name: string, spec: unknown) => ({ apiVersion: 'apigov.dev/v1', kind, metadata: { name }, spec });
@@ -29,7 +31,7 @@ const types = (items: Array<{ type: string }>) => items.map((e) => e.type);
 
 beforeAll(async () => {
   store = await openStore({ dataDir: 'memory://' });
-  cp = await startControlPlane({ store, adminToken: ADMIN });
+  cp = await startControlPlane({ store, adminToken: ADMIN, gatewayToken: GATEWAY, subscriptionClockMs: 3_600_000 });
   const setup = await call(ADMIN, 'POST', '/v1/apply', {
     documents: [
       res('Team', 'payments', {}),
@@ -120,5 +122,24 @@ describe('events', () => {
     const got = await waiting;
     expect(Date.now() - started).toBeLessThan(3000);
     expect(got.body.items.map((e: any) => [e.type, e.subject.name])).toEqual([['api.version.published', 'secret-ledger']]);
+  });
+
+  it('time raises key.expiring, gateway.out-of-sync and the daily audit.anchor, each once', async () => {
+    const key = await call(tokens.bob!, 'POST', '/v1/applications/checkout/keys', { expiresInDays: 3 });
+    expect(key.status).toBe(201);
+    // a dev gateway that still runs snapshot 0 and reported just now
+    const report = { gateway: 'dev-7', environment: 'dev', appliedVersion: 0, startedAt: new Date().toISOString(), usage: [] };
+    expect((await fetch(`${cp.url}/v1/gateway/reports`, { method: 'POST', headers: { authorization: `Bearer ${GATEWAY}`, 'content-type': 'application/json' }, body: JSON.stringify(report) })).status).toBeLessThan(300);
+    const later = Date.now() + 120_000;
+    expect(await runEventClock(store, later)).toBe(3);
+    expect(await runEventClock(store, later)).toBe(0);
+    const expiring = (await call(tokens.bob!, 'GET', '/v1/events?type=key.expiring')).body.items;
+    expect(expiring.map((e: any) => e.subject.name)).toEqual([key.body.credential.metadata.name]);
+    const outOfSync = (await call(ADMIN, 'GET', '/v1/events?type=gateway.out-of-sync')).body.items;
+    expect(outOfSync[0]).toMatchObject({ subject: { kind: 'Gateway', name: 'dev-7', environment: 'dev' }, data: { gateway: 'dev-7', appliedVersion: 0 } });
+    expect((await call(tokens.bob!, 'GET', '/v1/events?type=gateway.out-of-sync')).body.items).toEqual([]);
+    const anchor = (await call(ADMIN, 'GET', '/v1/events?type=audit.anchor')).body.items[0].data.anchor as string;
+    expect(anchor).toMatch(/^\d+:[0-9a-f]{64}$/);
+    expect((await call(ADMIN, 'GET', `/v1/audit/verify?anchor=${anchor}`)).body.ok).toBe(true);
   });
 });

@@ -170,7 +170,7 @@ export async function assertRevisionAllowed(
     'APIGOV_ERR_SPEC_BREAKING_CHANGE',
     `${api} ${version} is published in ${envs.join(', ')}; this revision breaks it in ${listed.length} place${listed.length > 1 ? 's' : ''}: ${spelled.join('; ')}. Register it as a new major version (${next}) instead, or waive a change by its fingerprint in a GovernanceRuleset`,
     {
-      extensions: { breakingChanges: listed, environments: envs },
+      extensions: { breakingChanges: listed, environments: envs, api, version },
       errors: listed.map((c) => ({ path: `${errorPath}${c.revision ?? c.base ?? ''}`, message: c.text })),
     },
   );

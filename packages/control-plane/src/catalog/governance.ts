@@ -78,6 +78,6 @@ export async function assertGatePasses(g: Governance, api: string, version: stri
   throw new ApigovError(
     'APIGOV_ERR_GOVERNANCE_BLOCKED',
     `publishing ${api} ${version} to ${environment} is blocked by ${blocking.length} lint finding${blocking.length > 1 ? 's' : ''} at or above '${level}': ${spelled.join('; ')}`,
-    { extensions: { findings: blocking, environment, blockOn: level }, errors: blocking.map((f) => ({ path: f.path, message: `${f.rule}: ${f.message}` })) },
+    { extensions: { findings: blocking, environment, blockOn: level, api, version }, errors: blocking.map((f) => ({ path: f.path, message: `${f.rule}: ${f.message}` })) },
   );
 }

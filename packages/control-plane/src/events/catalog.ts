@@ -50,6 +50,23 @@ export const EVENT_TYPES = {
     summary: 'A deprecated version reaches its sunset in 30, 7 or 1 days (to its owners and every subscribed team)',
     data: schema(['api', 'version', 'environment', 'sunset', 'daysLeft', 'threshold'], { api: name, version: str, environment: name, owner: name, sunset: str, successor: str, daysLeft: { type: 'integer' }, threshold: { type: 'integer' } }),
   },
+  'api.breaking-change.refused': {
+    summary: 'A revision of a served version was refused because it breaks its consumers',
+    data: schema(['api', 'version', 'environments', 'changes'], { api: name, version: str, environments: { type: 'array', items: str }, changes: { type: 'integer' }, fingerprints: { type: 'array', items: str } }),
+  },
+  'governance.violation': {
+    summary: "A publication was blocked by the environment's governance gate",
+    data: schema(['api', 'version', 'environment', 'findings'], { api: name, version: str, environment: name, blockOn: str, findings: { type: 'integer' }, rules: { type: 'array', items: str } }),
+  },
+  'key.expiring': { summary: 'An API key expires within 7 days', data: key },
+  'gateway.out-of-sync': {
+    summary: "A gateway has not applied its environment's newest snapshot for a minute (to the platform)",
+    data: schema(['gateway', 'environment', 'appliedVersion', 'snapshotVersion'], { gateway: str, environment: name, appliedVersion: { type: 'integer' }, snapshotVersion: { type: 'integer' }, lastSeenAt: str }),
+  },
+  'audit.anchor': {
+    summary: "Once a day: the audit chain's newest SEQ:HASH, to keep outside apigov (apigov audit verify --anchor)",
+    data: schema(['anchor', 'seq', 'hash'], { anchor: str, seq: { type: 'integer' }, hash: str, at: str }),
+  },
   'subscription.requested': { summary: 'An application asked for a subscription (pending approval)', data: subscription },
   'subscription.approved': { summary: 'A subscription was approved (or auto-approved by its plan)', data: subscription },
   'subscription.rejected': { summary: 'A subscription was rejected, with a reason', data: subscription },
