@@ -88,7 +88,7 @@ async function hook(token: string, name: string, receiver: Receiver, spec: Recor
 beforeAll(async () => {
   process.env.APIGOV_WEBHOOK_ALLOW_CIDRS = '127.0.0.0/8';
   store = await openStore({ dataDir: 'memory://' });
-  cp = await startControlPlane({ store, adminToken: ADMIN, webhooks: { retryDelaysMs: [0, 100, 100, 100], intervalMs: 50, timeoutMs: 300 } });
+  cp = await startControlPlane({ store, adminToken: ADMIN, webhooks: { retryDelaysMs: [0, 100, 100, 100], intervalMs: 50, timeoutMs: 300, disableAfterFailingMs: 4000 } });
   const setup = await call(ADMIN, 'POST', '/v1/apply', {
     documents: [
       res('Team', 'payments', {}),
@@ -175,6 +175,22 @@ describe('webhooks', () => {
     const after = await until(async () => (await call(tokens.alex!, 'GET', '/v1/webhooks/down/deliveries')).body.items, (items: any[]) => items[0]?.state === 'delivered');
     expect(after[0]).toMatchObject({ state: 'delivered', lastStatus: 200 });
     expect(down.verified.filter((r) => r.event.type === 'api.version.retired').length).toBe(5);
+  });
+
+  it('an endpoint failing without a success for longer than the limit (here 4 s) is turned off, and its team told', async () => {
+    const broken = new Receiver(() => 500);
+    await hook(tokens.alex!, 'broken', broken, { team: 'payments', events: ['key.created'] });
+    expect((await call(tokens.bob!, 'POST', '/v1/applications', res('Application', 'probe', { owner: 'payments' }))).status).toBe(403);
+    expect((await call(tokens.alex!, 'POST', '/v1/applications', res('Application', 'probe', { owner: 'payments' }))).status).toBe(201);
+    expect((await call(tokens.alex!, 'POST', '/v1/applications/probe/keys', {})).status).toBe(201);
+    await until(async () => (await call(tokens.alex!, 'GET', '/v1/webhooks/broken/deliveries?state=failed')).body.items, (items: any[]) => items.length === 1);
+    expect((await call(tokens.alex!, 'GET', '/v1/webhooks/broken')).body.spec.enabled).toBe(true);
+    await new Promise((r) => setTimeout(r, 4200));
+    expect((await call(tokens.alex!, 'POST', '/v1/applications/probe/keys', {})).status).toBe(201);
+    const off = await until(async () => (await call(tokens.alex!, 'GET', '/v1/webhooks/broken')).body, (b: any) => b.spec.enabled === false, 8000);
+    expect(off.spec.disabledReason).toMatch(/^failing since \S+ without a success \(last: HTTP 500\)$/);
+    const told = (await call(tokens.alex!, 'GET', '/v1/events?type=webhook.disabled')).body.items;
+    expect(told.map((e: any) => e.data.webhook)).toEqual(['broken']);
   });
 
   it('410 Gone disables the endpoint, with the reason', async () => {

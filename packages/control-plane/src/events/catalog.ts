@@ -63,6 +63,10 @@ export const EVENT_TYPES = {
     summary: "A gateway has not applied its environment's newest snapshot for a minute (to the platform)",
     data: schema(['gateway', 'environment', 'appliedVersion', 'snapshotVersion'], { gateway: str, environment: name, appliedVersion: { type: 'integer' }, snapshotVersion: { type: 'integer' }, lastSeenAt: str }),
   },
+  'webhook.disabled': {
+    summary: "A webhook was turned off after failing without a success for days (to its team)",
+    data: schema(['webhook', 'url', 'failingSince'], { webhook: name, url: str, failingSince: str, lastError: str }),
+  },
   'audit.anchor': {
     summary: "Once a day: the audit chain's newest SEQ:HASH, to keep outside apigov (apigov audit verify --anchor)",
     data: schema(['anchor', 'seq', 'hash'], { anchor: str, seq: { type: 'integer' }, hash: str, at: str }),

@@ -25,6 +25,8 @@ export interface WebhookWorkerOptions {
   timeoutMs?: number;
   /** how long a claimed delivery is this worker's before another may take it (default 60 s; a crashed worker's come back after it) */
   leaseSeconds?: number;
+  /** an endpoint failing this long without a success is turned off, with webhook.disabled to its team (default 5 days) */
+  disableAfterFailingMs?: number;
 }
 
 /** The worker's settings from the environment (operators and tests): APIGOV_WEBHOOK_RETRY_DELAYS_MS (comma-separated), _LEASE_SECONDS, _INTERVAL_MS. */
@@ -184,8 +186,28 @@ export class WebhookWorker {
       });
       return;
     }
-    if (attempts >= this.delays.length || result.refused === true) return this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'failed', attempts, ...(result.status !== undefined && { status: result.status }), error }));
-    const wait = Math.max(jitter(this.delays[attempts]!), Math.min((result.retryAfterSeconds ?? 0) * 1000, 86_400_000));
-    await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'retrying', attempts, nextAt: new Date(Date.now() + wait).toISOString(), ...(result.status !== undefined && { status: result.status }), error }));
+    if (attempts >= this.delays.length || result.refused === true) await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'failed', attempts, ...(result.status !== undefined && { status: result.status }), error }));
+    else {
+      const wait = Math.max(jitter(this.delays[attempts]!), Math.min((result.retryAfterSeconds ?? 0) * 1000, 86_400_000));
+      await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'retrying', attempts, nextAt: new Date(Date.now() + wait).toISOString(), ...(result.status !== undefined && { status: result.status }), error }));
+    }
+    await this.disableIfFailingTooLong(d.webhook, error);
+  }
+
+  /** An endpoint that has failed since longer than the limit, without one success, is turned off and its team told. */
+  private async disableIfFailingTooLong(webhook: string, error: string): Promise<void> {
+    const limit = this.options.disableAfterFailingMs ?? 5 * 86_400_000;
+    await this.store.transaction(async (tx) => {
+      const recent = await tx.listDeliveries({ webhook, limit: 1000 });
+      const lastSuccess = recent.find((x) => x.state === 'delivered');
+      const failing = recent.filter((x) => x.state !== 'delivered' && x.state !== 'pending' && (lastSuccess === undefined || x.eventSeq > lastSuccess.eventSeq));
+      const since = failing.length === 0 ? undefined : failing[failing.length - 1]!.createdAt;
+      if (since === undefined || Date.now() - Date.parse(since) < limit) return;
+      const current = await tx.get('Webhook', webhook);
+      if (current?.resource.kind !== 'Webhook' || !current.resource.spec.enabled) return;
+      const spec = { ...current.resource.spec, enabled: false, disabledReason: `failing since ${since} without a success (last: ${error})` };
+      await writeResource({ tx, principal: SYSTEM, requestId: `webhook-${webhook}` }, parseResource({ apiVersion: API_VERSION, kind: 'Webhook', metadata: current.resource.metadata, spec }), { action: 'webhook.disable' });
+      await tx.emit({ type: 'webhook.disabled', actor: SYSTEM.name, subject: { kind: 'Webhook', name: webhook }, teams: spec.team === undefined ? [] : [spec.team], data: { webhook, url: spec.url, failingSince: since, lastError: error } });
+    });
   }
 }
