@@ -217,6 +217,20 @@ describe('webhooks', () => {
       const d = await until(async () => (await call(tokens.alex!, 'GET', '/v1/webhooks/late/deliveries')).body.items, (items: any[]) => items[0]?.state === 'failed');
       expect(d[0].lastError).toMatch(/refused destination: 127\.0\.0\.1 is a loopback address/);
       expect(late.requests).toBe(0);
+      // a platform admin allows the internal receiver in an AccessPolicy instead: written and delivered again
+      const internal = new Receiver(() => 200);
+      const internalUrl = await internal.listen();
+      receivers.push(internal);
+      const spec = { url: internalUrl, team: 'payments', events: ['api.version.deprecated'] };
+      expect((await call(tokens.alex!, 'POST', '/v1/webhooks', res('Webhook', 'internal', spec))).status).toBe(422);
+      expect((await call(tokens.alex!, 'PUT', '/v1/access-policies/webhooks', res('AccessPolicy', 'webhooks', { webhookAllowCidrs: ['127.0.0.1'] }))).status).toBe(403);
+      expect((await call(ADMIN, 'PUT', '/v1/access-policies/webhooks', res('AccessPolicy', 'webhooks', { webhookAllowCidrs: ['127.0.0.1'] }))).status).toBe(201);
+      const created = await call(tokens.alex!, 'POST', '/v1/webhooks', res('Webhook', 'internal', spec));
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      internal.secret = created.body.secret;
+      const dep = await call(tokens.alex!, 'POST', '/v1/apis/refunds/versions/v1/deprecate', { environment: 'dev', sunset: '2027-06-30' });
+      expect(dep.status, JSON.stringify(dep.body)).toBe(200);
+      expect((await until(() => internal.verified, (v) => v.length === 1)).map((r) => r.event.type)).toEqual(['api.version.deprecated']);
     } finally {
       process.env.APIGOV_WEBHOOK_ALLOW_CIDRS = '127.0.0.0/8';
     }

@@ -4,6 +4,7 @@
 // members. Platform admins may always.
 import { z } from 'zod';
 import { resourceName } from './resource.js';
+import { cidrSchema } from './policy.js';
 
 export const LIFECYCLE_ACTIONS = ['publish', 'deprecate', 'retire'] as const;
 export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
@@ -29,6 +30,8 @@ export const accessPolicySpec = z
     rules: z.array(accessRule).max(100).default([]),
     /** a publish to a production environment by anyone but a platform admin waits for a platform admin's approval */
     productionPublishApproval: z.boolean().default(false),
+    /** destinations webhooks may reach although the SSRF rules refuse them (an internal receiver), besides APIGOV_WEBHOOK_ALLOW_CIDRS */
+    webhookAllowCidrs: z.array(cidrSchema).max(100).optional(),
     /** actions a single-sign-on session may take only after a recent multi-factor sign-in (step-up) */
     stepUp: z
       .object({

@@ -5,7 +5,8 @@ import { resourceName, urlSchema } from './resource.js';
 import { VERSION_KEY_PATTERN } from './names.js';
 
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, { message: 'must be an HTTP header name' });
-const cidr = z
+/** an IPv4 or IPv6 address, or a CIDR block */
+export const cidrSchema = z
   .string()
   .regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/, { message: 'must be an IP address or CIDR block' });
 
@@ -127,7 +128,7 @@ export const trafficSplitConfig = z
   .strict()
   .refine((t) => t.targets.reduce((s, x) => s + x.weight, 0) > 0, { message: 'weights must not all be 0', path: ['targets'] });
 
-export const ipFilterConfig = z.object({ allow: z.array(cidr).default([]), deny: z.array(cidr).default([]) }).strict();
+export const ipFilterConfig = z.object({ allow: z.array(cidrSchema).default([]), deny: z.array(cidrSchema).default([]) }).strict();
 
 /** Every policy id and its config schema. Adding a policy adds a line here. */
 export const policyConfigs = {

@@ -22,8 +22,9 @@ import { assertScope } from '../scopes.js';
 import { assertSteppedUp } from '../step-up.js';
 import { eventsOfChange } from '../events/derive.js';
 import { EVENT_TYPES } from '../events/catalog.js';
-import { assertDestinationAllowed } from '../webhooks/destination.js';
+import { assertDestinationAllowed, webhookAllowCidrs } from '../webhooks/destination.js';
 import { newWebhookSecret } from '../webhooks/signature.js';
+
 import { roleIn } from '../rbac.js';
 import { detectFormat, officialSchemaViolations, type OpenApiDocument } from '@apigov/openapi';
 import type { StoredResource, StoreTx, SyncState } from '@apigov/store';
@@ -94,12 +95,12 @@ async function assertMayMove(ctx: WriteContext, api: string, owner: string, vers
 }
 
 /** A webhook names event types that exist, and sends only where webhooks may (the SSRF rules). */
-async function checkWebhook(spec: WebhookSpec, prefix: string): Promise<void> {
+async function checkWebhook(tx: StoreTx, spec: WebhookSpec, prefix: string): Promise<void> {
   for (const [i, t] of spec.events.entries()) {
     if (t !== '*' && !(t in EVENT_TYPES)) throw new ApigovError('APIGOV_ERR_INPUT_INVALID', `${prefix}spec.events[${i}]: unknown event type '${t}'; GET /v1/events/types lists them`, { errors: [{ path: `${prefix}spec.events[${i}]`, message: `unknown event type '${t}'` }] });
   }
   // e-mail goes through the SMTP server the operator configured (APIGOV_SMTP_URL)
-  if (!spec.url.startsWith('mailto:')) await assertDestinationAllowed(spec.url);
+  if (!spec.url.startsWith('mailto:')) await assertDestinationAllowed(spec.url, await webhookAllowCidrs(tx));
 }
 
 /** The events a write means, into the outbox of the same transaction. */
@@ -180,7 +181,7 @@ export async function writeResource(ctx: WriteContext, requested: AnyResource, o
   const kept = ctx.sync || current === null ? undefined : sourceOf(current.resource);
   const next = kept === undefined ? prepared : ({ ...prepared, status: { ...((prepared.status as Record<string, unknown> | undefined) ?? {}), source: kept } } as unknown as AnyResource);
   if (next.kind === 'GovernanceRuleset') assertKnownDiffRules(next.spec, prefix);
-  if (next.kind === 'Webhook') await checkWebhook(next.spec, prefix);
+  if (next.kind === 'Webhook') await checkWebhook(tx, next.spec, prefix);
   if (next.kind === 'Api') await checkApiChange(ctx, name, current?.resource.kind === 'Api' ? current.resource.spec : undefined, next.spec, prefix);
   const stored = await tx.put(next, principal.name, options.expectedVersion);
   await tx.audit({

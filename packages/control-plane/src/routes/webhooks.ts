@@ -12,6 +12,7 @@ import type { WriteContext } from '../catalog/writes.js';
 import { accepted } from '../webhooks/send.js';
 import { newWebhookSecret } from '../webhooks/signature.js';
 import { deliver } from '../webhooks/worker.js';
+import { webhookAllowCidrs } from '../webhooks/destination.js';
 
 function invalid(path: string, message: string): ApigovError {
   return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
@@ -47,10 +48,10 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post<{ Params: { name: string } }>('/v1/webhooks/:name/test', async (request) => {
     requireSignedIn(request.principal);
-    const { hook, secrets } = await deps.store.transaction(async (tx) => ({ hook: await manage({ tx, principal: request.principal }, request.params.name), secrets: await tx.webhookSecrets(request.params.name) }));
+    const { hook, secrets, allow } = await deps.store.transaction(async (tx) => ({ hook: await manage({ tx, principal: request.principal }, request.params.name), secrets: await tx.webhookSecrets(request.params.name), allow: await webhookAllowCidrs(tx) }));
     const id = `msg_${randomUUID()}`;
     const event = { id: `evt_${randomUUID()}`, type: 'webhook.test', time: new Date().toISOString(), actor: request.principal.name, subject: { kind: 'Webhook', name: request.params.name }, data: { message: 'a test message from apigov' } };
-    const result = await deliver(hook.spec, event, id, secrets);
+    const result = await deliver(hook.spec, event, id, secrets, undefined, allow);
     const delivered = accepted(result);
     return { delivered, ...(result.status !== undefined && { status: result.status }), ...(result.error !== undefined && { error: result.error }) };
   });

@@ -20,15 +20,15 @@ export function accepted(r: SendResult): boolean {
   return r.ok ?? (r.status !== undefined && r.status >= 200 && r.status < 300);
 }
 
-export function send(url: string, body: string, headers: Record<string, string>, timeoutMs = 10_000): Promise<SendResult> {
+export function send(url: string, body: string, headers: Record<string, string>, timeoutMs = 10_000, allow: readonly string[] = []): Promise<SendResult> {
   const u = new URL(url);
   const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
   // an address in the URL is never looked up, so it is checked here; names are checked by the lookup
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  const literal = isIP(host) === 0 ? undefined : refusedAddress(host);
+  const literal = isIP(host) === 0 ? undefined : refusedAddress(host, allow);
   if (literal !== undefined) return Promise.resolve({ error: `refused destination: ${literal}`, refused: true });
   return new Promise((done) => {
-    const req = request(u, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: guardedLookup as never, timeout: timeoutMs }, (res) => {
+    const req = request(u, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: guardedLookup(allow) as never, timeout: timeoutMs }, (res) => {
       res.resume();
       const ra = res.headers['retry-after'];
       const seconds = ra === undefined ? undefined : /^\d+$/.test(ra) ? Number(ra) : Math.max(0, Math.ceil((Date.parse(ra) - Date.now()) / 1000));

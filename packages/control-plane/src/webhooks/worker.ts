@@ -9,6 +9,7 @@ import { eventEnvelope } from '../routes/events.js';
 import { writeResource } from '../catalog/writes.js';
 import { readFileSync } from 'node:fs';
 import { accepted, send, type SendResult } from './send.js';
+import { webhookAllowCidrs } from './destination.js';
 import { sendEmail } from './email.js';
 import { renderHttp, type Envelope } from './formats.js';
 import { sign } from './signature.js';
@@ -67,7 +68,7 @@ function authorizationOf(spec: WebhookSpec): string | undefined {
 }
 
 /** One attempt in the webhook's format: an e-mail over SMTP, or a signed HTTP POST of the rendered body. */
-export async function deliver(spec: WebhookSpec, e: Envelope, messageId: string, secrets: readonly string[], timeoutMs?: number): Promise<SendResult> {
+export async function deliver(spec: WebhookSpec, e: Envelope, messageId: string, secrets: readonly string[], timeoutMs?: number, allow: readonly string[] = []): Promise<SendResult> {
   const timestamp = Math.floor(Date.now() / 1000);
   if (spec.format === 'email') return sendEmail(spec.url, e, { 'X-Apigov-Event': e.type, 'X-Apigov-Message-Id': messageId });
   const { body, contentType } = renderHttp(spec, e);
@@ -80,7 +81,7 @@ export async function deliver(spec: WebhookSpec, e: Envelope, messageId: string,
     'webhook-signature': sign(secrets, messageId, timestamp, body),
     ...(authorization !== undefined && { authorization }),
   };
-  return send(spec.url, body, headers, timeoutMs);
+  return send(spec.url, body, headers, timeoutMs, allow);
 }
 
 export class WebhookWorker {
@@ -165,13 +166,13 @@ export class WebhookWorker {
     const found = await this.store.transaction(async (tx) => {
       const hook = await tx.get('Webhook', d.webhook);
       const [event] = await tx.listEvents({ afterSeq: d.eventSeq - 1, limit: 1 });
-      return { hook: hook?.resource.kind === 'Webhook' ? hook.resource.spec : undefined, event: event?.seq === d.eventSeq ? event : undefined, secrets: await tx.webhookSecrets(d.webhook) };
+      return { hook: hook?.resource.kind === 'Webhook' ? hook.resource.spec : undefined, event: event?.seq === d.eventSeq ? event : undefined, secrets: await tx.webhookSecrets(d.webhook), allow: await webhookAllowCidrs(tx) };
     });
     if (found.hook === undefined || found.event === undefined || !found.hook.enabled) {
       await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'failed', attempts: d.attempts, error: found.hook === undefined ? 'the webhook is gone' : found.event === undefined ? 'the event is gone' : 'the webhook is disabled' }));
       return;
     }
-    const result = await deliver(found.hook, eventEnvelope(found.event) as unknown as Envelope, d.id, found.secrets, this.options.timeoutMs);
+    const result = await deliver(found.hook, eventEnvelope(found.event) as unknown as Envelope, d.id, found.secrets, this.options.timeoutMs, found.allow);
     const attempts = d.attempts + 1;
     if (accepted(result)) return this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'delivered', attempts, ...(result.status !== undefined && { status: result.status }) }));
     const error = result.error ?? `HTTP ${result.status}`;
