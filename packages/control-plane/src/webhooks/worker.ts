@@ -136,13 +136,13 @@ export class WebhookWorker {
     await this.running;
   }
 
-  /** One round: fan out what is new, then send what is due. */
+  /** One round: fan out what is new, then send what is due (a batch reads in one transaction and records in one). */
   async tick(): Promise<void> {
     await this.fanOut();
     for (let rounds = 0; rounds < 10; rounds++) {
       const claimed = await this.store.transaction((tx) => tx.claimDeliveries(50, this.options.leaseSeconds ?? 60));
       if (claimed.length === 0) return;
-      await Promise.all(claimed.map((d) => this.attempt(d)));
+      await this.sendBatch(claimed);
     }
   }
 
@@ -162,37 +162,64 @@ export class WebhookWorker {
     });
   }
 
-  private async attempt(d: DeliveryRecord): Promise<void> {
-    const found = await this.store.transaction(async (tx) => {
-      const hook = await tx.get('Webhook', d.webhook);
-      const [event] = await tx.listEvents({ afterSeq: d.eventSeq - 1, limit: 1 });
-      return { hook: hook?.resource.kind === 'Webhook' ? hook.resource.spec : undefined, event: event?.seq === d.eventSeq ? event : undefined, secrets: await tx.webhookSecrets(d.webhook), allow: await webhookAllowCidrs(tx) };
+  private async sendBatch(claimed: readonly DeliveryRecord[]): Promise<void> {
+    // what the batch needs, read once: the webhooks, their secrets, the events, the allow-list
+    const ctx = await this.store.transaction(async (tx) => {
+      const hooks = new Map<string, { spec?: WebhookSpec; secrets: string[] }>();
+      for (const name of new Set(claimed.map((d) => d.webhook))) {
+        const h = await tx.get('Webhook', name);
+        hooks.set(name, { ...(h?.resource.kind === 'Webhook' && { spec: h.resource.spec }), secrets: await tx.webhookSecrets(name) });
+      }
+      const seqs = claimed.map((d) => d.eventSeq);
+      const lo = Math.min(...seqs);
+      const events = new Map<number, EventRecord>();
+      const span = Math.max(...seqs) - lo + 1;
+      if (span <= 1000) for (const e of await tx.listEvents({ afterSeq: lo - 1, limit: span })) events.set(e.seq, e);
+      else for (const seq of new Set(seqs)) for (const e of await tx.listEvents({ afterSeq: seq - 1, limit: 1 })) if (e.seq === seq) events.set(seq, e);
+      return { hooks, events, allow: await webhookAllowCidrs(tx) };
     });
-    if (found.hook === undefined || found.event === undefined || !found.hook.enabled) {
-      await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'failed', attempts: d.attempts, error: found.hook === undefined ? 'the webhook is gone' : found.event === undefined ? 'the event is gone' : 'the webhook is disabled' }));
-      return;
-    }
-    const result = await deliver(found.hook, eventEnvelope(found.event) as unknown as Envelope, d.id, found.secrets, this.options.timeoutMs, found.allow);
-    const attempts = d.attempts + 1;
-    if (accepted(result)) return this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'delivered', attempts, ...(result.status !== undefined && { status: result.status }) }));
-    const error = result.error ?? `HTTP ${result.status}`;
-    if (result.status === 410) {
-      // the receiver says it is gone for good: the webhook is turned off, with the reason
-      await this.store.transaction(async (tx) => {
-        await tx.finishAttempt(d.id, { state: 'failed', attempts, status: 410, error: '410 Gone: the webhook was disabled' });
-        const current = await tx.get('Webhook', d.webhook);
-        if (current?.resource.kind !== 'Webhook') return;
-        const spec = { ...current.resource.spec, enabled: false, disabledReason: `the receiver answered 410 Gone at ${new Date().toISOString()}` };
-        await writeResource({ tx, principal: SYSTEM, requestId: `webhook-${d.id}` }, parseResource({ apiVersion: API_VERSION, kind: 'Webhook', metadata: current.resource.metadata, spec }), { action: 'webhook.disable' });
-      });
-      return;
-    }
-    if (attempts >= this.delays.length || result.refused === true) await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'failed', attempts, ...(result.status !== undefined && { status: result.status }), error }));
-    else {
-      const wait = Math.max(jitter(this.delays[attempts]!), Math.min((result.retryAfterSeconds ?? 0) * 1000, 86_400_000));
-      await this.store.transaction((tx) => tx.finishAttempt(d.id, { state: 'retrying', attempts, nextAt: new Date(Date.now() + wait).toISOString(), ...(result.status !== undefined && { status: result.status }), error }));
-    }
-    await this.disableIfFailingTooLong(d.webhook, error);
+    const outcomes = await Promise.all(
+      claimed.map(async (d) => {
+        const hook = ctx.hooks.get(d.webhook);
+        const event = ctx.events.get(d.eventSeq);
+        if (hook?.spec === undefined || event === undefined || !hook.spec.enabled) {
+          return { d, attempts: d.attempts, result: { error: hook?.spec === undefined ? 'the webhook is gone' : event === undefined ? 'the event is gone' : 'the webhook is disabled' } as SendResult, final: true };
+        }
+        const result = await deliver(hook.spec, eventEnvelope(event) as unknown as Envelope, d.id, hook.secrets, this.options.timeoutMs, ctx.allow);
+        return { d, attempts: d.attempts + 1, result, final: false };
+      }),
+    );
+    const failing = new Map<string, string>();
+    await this.store.transaction(async (tx) => {
+      for (const { d, attempts, result, final } of outcomes) {
+        if (final) {
+          await tx.finishAttempt(d.id, { state: 'failed', attempts, error: result.error! });
+          continue;
+        }
+        if (accepted(result)) {
+          await tx.finishAttempt(d.id, { state: 'delivered', attempts, ...(result.status !== undefined && { status: result.status }) });
+          continue;
+        }
+        const error = result.error ?? `HTTP ${result.status}`;
+        if (result.status === 410) {
+          // the receiver says it is gone for good: the webhook is turned off, with the reason
+          await tx.finishAttempt(d.id, { state: 'failed', attempts, status: 410, error: '410 Gone: the webhook was disabled' });
+          const current = await tx.get('Webhook', d.webhook);
+          if (current?.resource.kind === 'Webhook' && current.resource.spec.enabled) {
+            const spec = { ...current.resource.spec, enabled: false, disabledReason: `the receiver answered 410 Gone at ${new Date().toISOString()}` };
+            await writeResource({ tx, principal: SYSTEM, requestId: `webhook-${d.id}` }, parseResource({ apiVersion: API_VERSION, kind: 'Webhook', metadata: current.resource.metadata, spec }), { action: 'webhook.disable' });
+          }
+          continue;
+        }
+        if (attempts >= this.delays.length || result.refused === true) await tx.finishAttempt(d.id, { state: 'failed', attempts, ...(result.status !== undefined && { status: result.status }), error });
+        else {
+          const wait = Math.max(jitter(this.delays[attempts]!), Math.min((result.retryAfterSeconds ?? 0) * 1000, 86_400_000));
+          await tx.finishAttempt(d.id, { state: 'retrying', attempts, nextAt: new Date(Date.now() + wait).toISOString(), ...(result.status !== undefined && { status: result.status }), error });
+        }
+        failing.set(d.webhook, error);
+      }
+    });
+    for (const [webhook, error] of failing) await this.disableIfFailingTooLong(webhook, error);
   }
 
   /** An endpoint that has failed since longer than the limit, without one success, is turned off and its team told. */
