@@ -30,6 +30,7 @@ beforeAll(async () => {
     res('GovernanceRuleset', 'open', { gates: [{ environment: '*', blockOn: 'never' }] }),
     res('Plan', 'partner', { approval: 'manual', approvers: ['owners', 'platform'], approvalOrder: 'sequential', approvalSlaHours: 0.0004 }),
     res('Plan', 'gold', { approval: 'manual' }),
+    res('Plan', 'joint', { approval: 'manual', approvers: ['owners', 'platform'], approvalOrder: 'parallel' }),
     res('Plan', 'free', { approval: 'auto' }),
   ];
   expect((await call(h.adminToken, 'POST', '/v1/apply', { documents: docs })).status).toBe(200);
@@ -40,7 +41,7 @@ beforeAll(async () => {
   tokens.pooja = (await call(h.adminToken, 'POST', '/v1/users', res('User', 'pooja', { role: 'platform-admin' }))).body.token;
   expect((await call(tokens.alex!, 'POST', '/v1/apis/register', { name: 'payments', team: 'payments', spec: SPEC, upstreams: { dev: 'http://127.0.0.1:9', prod: 'http://127.0.0.1:9' } })).status).toBe(201);
   for (const env of ['dev', 'prod']) expect((await call(tokens.alex!, 'POST', '/v1/apis/payments/versions/v1/publish', { environment: env })).status).toBe(200);
-  for (const app of ['checkout', 'mobile', 'web', 'batch', 'kiosk']) expect((await call(tokens.bob!, 'POST', '/v1/applications', res('Application', app, { owner: 'orders' }))).status).toBe(201);
+  for (const app of ['checkout', 'mobile', 'web', 'batch', 'kiosk', 'tablet']) expect((await call(tokens.bob!, 'POST', '/v1/applications', res('Application', app, { owner: 'orders' }))).status).toBe(201);
 }, 120_000);
 
 afterAll(async () => {
@@ -68,6 +69,20 @@ describe('subscription workflow', () => {
       ['platform', 'pooja'],
     ]);
     expect(await events('bob', 'subscription.approved')).toContain(name);
+  });
+
+  it('a parallel plan takes the platform first as well', async () => {
+    const name = (await subscribe('tablet', 'joint')).metadata.name as string;
+    const platform = await cli(h, tokens.pooja, ['approve', name]);
+    expect(platform.code, platform.stderr).toBe(0);
+    expect((await call(h.adminToken, 'GET', `/v1/subscriptions/${name}`)).body.spec.state).toBe('pending');
+    const again = await cli(h, tokens.pooja, ['approve', name]);
+    expect(again.code).toBe(1);
+    const owners = await cli(h, tokens.alex, ['approve', name]);
+    expect(owners.code, owners.stderr).toBe(0);
+    expect((await call(h.adminToken, 'GET', `/v1/subscriptions/${name}`)).body.spec.state).toBe('approved');
+    // the owners revoke it too, not only its consumer
+    expect((await cli(h, tokens.alex, ['revoke', name])).code).toBe(0);
   });
 
   it('a request past its SLA raises subscription.approval-overdue for the platform, once', async () => {

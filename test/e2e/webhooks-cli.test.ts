@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { cli, ROOT, startHarness, type Harness } from './harness.js';
+import { spawn } from 'node:child_process';
+import { CLI, cli, ROOT, startHarness, type Harness } from './harness.js';
 
 const SPEC = readFileSync(join(ROOT, 'examples', 'payments', 'openapi.yaml'), 'utf8');
 const res = (kind: string, name: string, spec: unknown) => ({ apiVersion: 'apigov.dev/v1', kind, metadata: { name }, spec });
@@ -115,6 +116,22 @@ describe('apigov webhooks and apigov events', () => {
     expect(list.stdout).toContain(`payments-events  ${url}`);
     expect((await cli(h, alex, ['webhooks', 'delete', 'payments-events'])).stdout).toBe('deleted webhook payments-events\n');
     expect((await cli(h, alex, ['webhooks', 'list'])).stdout).toBe('No webhooks.\n');
+  });
+
+  it('apigov events --follow prints each new event as it is committed', async () => {
+    const child = spawn(process.execPath, [CLI, 'events', '--follow', '--type', 'api.version.retired', '-o', 'json'], { env: { PATH: process.env.PATH ?? '', HOME: h.dir, APIGOV_URL: h.cp.url, APIGOV_TOKEN: alex, APIGOV_CONFIG: join(h.dir, 'follow.yaml'), NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(out).toBe('');
+      expect((await cli(h, alex, ['retire', 'payments', '--version', 'v1', '--env', 'dev'])).code).toBe(0);
+      await until(async () => out, (o) => o.includes('\n'));
+      const e = JSON.parse(out.trim().split('\n')[0]!);
+      expect(e).toMatchObject({ type: 'api.version.retired', actor: 'alex', subject: { kind: 'Api', name: 'payments', version: 'v1', environment: 'dev' } });
+    } finally {
+      child.kill('SIGINT');
+    }
   });
 
   it('a private destination is refused with exit 2 and nothing is created', async () => {

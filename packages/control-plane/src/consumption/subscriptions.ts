@@ -107,9 +107,8 @@ async function approveStep(
 ): Promise<StoredResource> {
   const p = ctx.principal;
   const given = spec.approvals ?? [];
-  // a platform admin gives the platform's approval, or the owners' when the plan asks only for theirs
-  let step: 'owners' | 'platform' = p.admin && approvers.includes('platform') ? 'platform' : 'owners';
-  if (p.admin && step === 'platform' && given.some((a) => a.by === 'platform') && approvers.includes('owners')) step = 'owners';
+  // a platform admin gives the platform's approval (the owners' only when the plan asks for theirs alone): one person never gives both
+  const step: 'owners' | 'platform' = p.admin && approvers.includes('platform') ? 'platform' : 'owners';
   if (!approvers.includes(step)) throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} may not approve Subscription ${name}: its plan asks for ${approvers.join(' and ')}`);
   if (given.some((a) => a.by === step)) throw new ApigovError('APIGOV_ERR_LIFECYCLE_TRANSITION', `Subscription ${name} already has the ${step}' approval (by ${given.find((a) => a.by === step)!.who}); it waits for ${approvers.filter((a) => !given.some((g) => g.by === a)).join(' and ')}`);
   if (order === 'sequential') {
