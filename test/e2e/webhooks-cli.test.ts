@@ -97,6 +97,8 @@ describe('apigov webhooks and apigov events', () => {
     expect((await events())[1]).toEqual({ id: failed[0].id, type: 'api.version.deprecated' });
     const bySince = await cli(h, alex, ['webhooks', 'replay', '--webhook', 'payments-events', '--since', '1h']);
     expect(bySince.stdout).toBe('replaying 0 failed deliveries of payments-events\n');
+    const everyWebhook = await cli(h, alex, ['webhooks', 'replay', '--since', '1h']);
+    expect(everyWebhook.stdout).toBe('replaying 0 failed deliveries of payments-events\n');
 
     // a new secret: the old one still signs for the overlap, so the receiver keeps verifying with either
     const rotated = await cli(h, alex, ['webhooks', 'rotate-secret', 'payments-events', '--overlap', '1h']);

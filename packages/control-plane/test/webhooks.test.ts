@@ -163,6 +163,24 @@ describe('webhooks', () => {
     expect(new Set(flaky.verified.map((r) => r.id)).size).toBe(1);
   });
 
+  it('Retry-After is honoured: the next attempt waits as long as the receiver asked, not the shorter schedule', async () => {
+    const times: number[] = [];
+    const slow = new Receiver((n) => {
+      times.push(Date.now());
+      return n === 1 ? 503 : 200;
+    });
+    slow.server.prependListener('request', (_req, rsp) => {
+      if (slow.requests === 0) rsp.setHeader('retry-after', '1');
+    });
+    await hook(tokens.alex!, 'slow', slow, { team: 'payments', events: ['key.revoked'] });
+    expect((await call(tokens.alex!, 'POST', '/v1/applications', res('Application', 'throwaway', { owner: 'payments' }))).status).toBe(201);
+    const key = await call(tokens.alex!, 'POST', '/v1/applications/throwaway/keys', {});
+    expect((await call(tokens.alex!, 'DELETE', `/v1/credentials/${key.body.credential.metadata.name}`)).status).toBeLessThan(300);
+    await until(() => times, (t) => t.length === 2, 6000);
+    expect(times).toHaveLength(2);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(900);
+  });
+
   it('one that never answers ends in the dead letters; a replay delivers it', async () => {
     let up = false;
     const down = new Receiver(() => (up ? 200 : 'never'));

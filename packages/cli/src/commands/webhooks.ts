@@ -127,7 +127,7 @@ export function registerWebhookCommands(program: Command, session: Session): voi
     .command('replay')
     .description('send a delivery again (its id), or every dead letter of a webhook since a time')
     .argument('[delivery]', 'a delivery id (msg_…) from apigov webhooks deliveries')
-    .option('--webhook <name>', 'with --since: the webhook', nameOption)
+    .option('--webhook <name>', 'with --since: only this webhook (default: every webhook you manage)', nameOption)
     .option('--since <time>', 'every failed delivery since this time or this long ago (30m, 2h, 7d)', timeOption)
     .action(
       session.action(async (delivery: string | undefined, opts: { webhook?: string; since?: string }) => {
@@ -138,9 +138,13 @@ export function registerWebhookCommands(program: Command, session: Session): voi
           writeOut(`replaying ${delivery}\n`);
           return;
         }
-        if (opts.since === undefined || opts.webhook === undefined) throw usageError('give a delivery id, or --webhook NAME --since TIME');
-        const r = (await cp.request('POST', `/v1/webhooks/${seg(opts.webhook)}/replay`, { body: { since: opts.since } })).body as { replayed: number };
-        writeOut(`replaying ${r.replayed} failed deliveries of ${opts.webhook}\n`);
+        if (opts.since === undefined) throw usageError('give a delivery id, or --since TIME [--webhook NAME]');
+        // without --webhook: every webhook you manage
+        const names = opts.webhook !== undefined ? [opts.webhook] : ((await cp.request('GET', '/v1/webhooks', { query: { limit: 500 } })).body as { items: WebhookDoc[] }).items.map((w) => w.metadata.name);
+        for (const name of names) {
+          const r = (await cp.request('POST', `/v1/webhooks/${seg(name)}/replay`, { body: { since: opts.since } })).body as { replayed: number };
+          writeOut(`replaying ${r.replayed} failed deliveries of ${name}\n`);
+        }
       }),
     );
 
