@@ -44,6 +44,11 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: u
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
+/** 422 for one field: `path: message`, with the field in `errors`. */
+export function invalidField(path: string, message: string): ApigovError {
+  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
+}
+
 export function notFound(what: string): ApigovError {
   return new ApigovError('APIGOV_ERR_RESOURCE_NOT_FOUND', `${what} not found`);
 }

@@ -1,10 +1,10 @@
 // POST /v1/apis/{name}/diff: the changes between two versions of an API (its changelog) or between a version and a
 // document not yet registered, at the levels the rulesets set, with the consumers each change affects.
-import { ApigovError, versionKey, type ApiSpec, type ApiVersionSpec, type FieldError } from '@apigov/model';
+import { ApigovError, versionKey, type ApiSpec, type ApiVersionSpec } from '@apigov/model';
 import { loadSpec, summarizeChanges, type OpenApiDocument, type SpecSource } from '@apigov/openapi';
 import type { Store } from '@apigov/store';
 import type { Principal } from '../auth.js';
-import { notFound } from '../problem.js';
+import { invalidField, notFound } from '../problem.js';
 import { canSee, inTeam } from '../rbac.js';
 import { approvesFor } from '../visibility.js';
 import { assessedChanges, breakingGate, gateBlocks, waiverOf, withAffectedConsumers, type AssessedChange } from './breaking-changes.js';
@@ -27,21 +27,16 @@ export interface DiffResponse {
   changes: AssessedChange[];
 }
 
-function invalid(path: string, message: string): ApigovError {
-  const errors: FieldError[] = [{ path, message }];
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors });
-}
-
 export function parseDiffRequest(body: unknown): DiffRequest {
   const b = (body ?? {}) as Record<string, unknown>;
-  if (typeof b !== 'object' || Array.isArray(b)) throw invalid('(body)', 'must be a JSON object');
-  for (const k of Object.keys(b)) if (!['from', 'to', 'spec'].includes(k)) throw invalid(k, `unknown field '${k}'`);
+  if (typeof b !== 'object' || Array.isArray(b)) throw invalidField('(body)', 'must be a JSON object');
+  for (const k of Object.keys(b)) if (!['from', 'to', 'spec'].includes(k)) throw invalidField(k, `unknown field '${k}'`);
   for (const k of ['from', 'to'] as const) {
-    if (b[k] !== undefined && (typeof b[k] !== 'string' || versionKey(b[k] as string) === undefined)) throw invalid(k, 'must name a version, like v1');
+    if (b[k] !== undefined && (typeof b[k] !== 'string' || versionKey(b[k] as string) === undefined)) throw invalidField(k, 'must name a version, like v1');
   }
-  if (b.spec !== undefined && b.to !== undefined) throw invalid('to', "give 'to' or 'spec', not both");
+  if (b.spec !== undefined && b.to !== undefined) throw invalidField('to', "give 'to' or 'spec', not both");
   const spec = b.spec;
-  if (spec !== undefined && typeof spec !== 'string' && !(typeof spec === 'object' && spec !== null && typeof (spec as SpecSource).entry === 'string')) throw invalid('spec', 'must be the document text or {entry, files}');
+  if (spec !== undefined && typeof spec !== 'string' && !(typeof spec === 'object' && spec !== null && typeof (spec as SpecSource).entry === 'string')) throw invalidField('spec', 'must be the document text or {entry, files}');
   return b as DiffRequest;
 }
 
@@ -70,7 +65,7 @@ export async function diffApi(store: Store, principal: Principal, api: string, r
   } else {
     const target = req.to !== undefined ? find(req.to, 'to') : versions[versions.length - 1];
     const earlier = versions.filter((v) => Number(v.name.slice(1)) < Number(target.name.slice(1)));
-    if (req.from === undefined && earlier.length === 0) throw invalid('from', `Api ${api} has no version before ${target.name} to compare it with`);
+    if (req.from === undefined && earlier.length === 0) throw invalidField('from', `Api ${api} has no version before ${target.name} to compare it with`);
     base = req.from !== undefined ? find(req.from, 'from') : earlier[earlier.length - 1];
     revision = target.openapi as OpenApiDocument;
     to = target.name;

@@ -1,9 +1,10 @@
 // The model for another platform (GET /v1/exports/{format}): the caller's visible resources, and for envoy-gateway
 // each environment compiled by the snapshot compiler (the same effective policies the gateways get), handed to
 // @apigov/exporters; export options come from the query and are checked before anything is compiled.
-import { ApigovError, type AnyResource, type Kind, type SpecOf } from '@apigov/model';
+import type { AnyResource, Kind, SpecOf } from '@apigov/model';
 import { EXPORT_FORMATS, exportBackstage, exportEnvoyGateway, type EnvoyGatewayOptions, type ExportFormat, type ExportResult, type ExportedEnvironment, type UnsupportedPolicy } from '@apigov/exporters';
 import { compileSnapshot, type Named } from '../snapshot/compile.js';
+import { invalidField } from '../problem.js';
 
 export interface ExportOutput extends ExportResult {
   format: ExportFormat;
@@ -12,12 +13,8 @@ export interface ExportOutput extends ExportResult {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-function invalid(path: string, message: string): ApigovError {
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
-}
-
 export function exportFormatOf(asked: string): ExportFormat {
-  if (!(EXPORT_FORMATS as readonly string[]).includes(asked)) throw invalid('format', `unknown export format '${asked}'; expected one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(asked)) throw invalidField('format', `unknown export format '${asked}'; expected one of ${EXPORT_FORMATS.join(', ')}`);
   return asked as ExportFormat;
 }
 
@@ -25,11 +22,11 @@ export function exportFormatOf(asked: string): ExportFormat {
 export function envoyGatewayOptions(q: Record<string, string | undefined>): Partial<EnvoyGatewayOptions> {
   const out: Partial<EnvoyGatewayOptions> = {};
   if (q.namespace !== undefined) {
-    if (!DNS_LABEL.test(q.namespace)) throw invalid('namespace', 'must be a Kubernetes namespace (lower-case letters, digits and -, at most 63)');
+    if (!DNS_LABEL.test(q.namespace)) throw invalidField('namespace', 'must be a Kubernetes namespace (lower-case letters, digits and -, at most 63)');
     out.namespace = q.namespace;
   }
   if (q.gatewayClass !== undefined) {
-    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(q.gatewayClass)) throw invalid('gatewayClass', 'must be a GatewayClass name (lower-case letters, digits, - and .)');
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(q.gatewayClass)) throw invalidField('gatewayClass', 'must be a GatewayClass name (lower-case letters, digits, - and .)');
     out.gatewayClass = q.gatewayClass;
   }
   if (q.extAuthzUrl !== undefined) {
@@ -39,22 +36,22 @@ export function envoyGatewayOptions(q: Record<string, string | undefined>): Part
     } catch {
       u = undefined;
     }
-    if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw invalid('extAuthzUrl', 'must be an http:// or https:// URL where Envoy reaches apigov gateway --mode ext-authz');
+    if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw invalidField('extAuthzUrl', 'must be an http:// or https:// URL where Envoy reaches apigov gateway --mode ext-authz');
     out.extAuthzUrl = q.extAuthzUrl;
   }
   if (q.limits !== undefined) {
-    if (q.limits !== 'ext-authz' && q.limits !== 'envoy') throw invalid('limits', "must be ext-authz (apigov counts, exactly) or envoy (Envoy Gateway's global rate limit)");
+    if (q.limits !== 'ext-authz' && q.limits !== 'envoy') throw invalidField('limits', "must be ext-authz (apigov counts, exactly) or envoy (Envoy Gateway's global rate limit)");
     out.limits = q.limits;
   }
   if (q.trustedProxies !== undefined) {
     const list = q.trustedProxies.split(',').map((s) => s.trim()).filter((s) => s !== '');
     const bad = list.find((c) => !/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/.test(c));
-    if (bad !== undefined) throw invalid('trustedProxies', `'${bad}' is not an IP address or CIDR block`);
+    if (bad !== undefined) throw invalidField('trustedProxies', `'${bad}' is not an IP address or CIDR block`);
     out.trustedProxies = list;
   }
   if (q.bodyLimit !== undefined) {
     const n = Number(q.bodyLimit);
-    if (!Number.isSafeInteger(n) || n < 1) throw invalid('bodyLimit', 'must be a positive number of bytes');
+    if (!Number.isSafeInteger(n) || n < 1) throw invalidField('bodyLimit', 'must be a positive number of bytes');
     out.bodyLimitBytes = n;
   }
   return out;
@@ -67,7 +64,7 @@ function named<K extends Kind>(resources: readonly AnyResource[], kind: K): Name
 /** Each environment (or the one asked for) compiled from `resources`, as the exporters take it. */
 export function compiledEnvironments(resources: readonly AnyResource[], environment: string | undefined, now = new Date()): ExportedEnvironment[] {
   const envs = named(resources, 'Environment');
-  if (environment !== undefined && !envs.some((e) => e.name === environment)) throw invalid('env', `no environment ${environment}; expected one of ${envs.map((e) => e.name).join(', ') || '(none)'}`);
+  if (environment !== undefined && !envs.some((e) => e.name === environment)) throw invalidField('env', `no environment ${environment}; expected one of ${envs.map((e) => e.name).join(', ') || '(none)'}`);
   const input = { apis: named(resources, 'Api'), policies: named(resources, 'Policy'), plans: named(resources, 'Plan'), applications: named(resources, 'Application'), subscriptions: named(resources, 'Subscription'), credentials: [], now };
   return envs.filter((e) => environment === undefined || e.name === environment).map((e) => compileSnapshot({ ...input, environment: e.name }));
 }

@@ -1,8 +1,8 @@
 // Publish, deprecate and retire: lifecycle moves of one API version in one or every environment,
 // expressed as a change to the Api resource so they share the write path with apply.
-import { ApigovError, dateSchema, parseResource, urlSchema, versionKey, type ApiEnvironmentSpec, type ApiSpec, type FieldError, type LifecycleState } from '@apigov/model';
+import { ApigovError, dateSchema, parseResource, urlSchema, versionKey, type ApiEnvironmentSpec, type ApiSpec, type LifecycleState } from '@apigov/model';
 import type { StoredResource } from '@apigov/store';
-import { notFound } from '../problem.js';
+import { invalidField, notFound } from '../problem.js';
 import { canSee } from '../rbac.js';
 import { writeResource, type WriteContext } from './writes.js';
 
@@ -17,32 +17,27 @@ export interface LifecycleRequest {
   successor?: string;
 }
 
-function invalid(path: string, message: string): ApigovError {
-  const errors: FieldError[] = [{ path, message }];
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors });
-}
-
 export function parseLifecycleRequest(action: LifecycleAction, body: unknown): LifecycleRequest {
   const b = (body ?? {}) as Record<string, unknown>;
-  if (typeof b !== 'object' || Array.isArray(b)) throw invalid('(body)', 'must be a JSON object');
+  if (typeof b !== 'object' || Array.isArray(b)) throw invalidField('(body)', 'must be a JSON object');
   const allowed: Record<LifecycleAction, string[]> = {
     publish: ['environment', 'upstream', 'routePrefix'],
     deprecate: ['environment', 'sunset', 'successor'],
     retire: ['environment'],
   };
-  for (const k of Object.keys(b)) if (!allowed[action].includes(k)) throw invalid(k, `unknown field '${k}'`);
-  for (const k of allowed[action]) if (b[k] !== undefined && typeof b[k] !== 'string') throw invalid(k, 'must be a string');
-  if (action === 'publish' && b.environment === undefined) throw invalid('environment', 'is required');
-  if (action === 'deprecate' && b.sunset === undefined) throw invalid('sunset', 'is required (YYYY-MM-DD)');
+  for (const k of Object.keys(b)) if (!allowed[action].includes(k)) throw invalidField(k, `unknown field '${k}'`);
+  for (const k of allowed[action]) if (b[k] !== undefined && typeof b[k] !== 'string') throw invalidField(k, 'must be a string');
+  if (action === 'publish' && b.environment === undefined) throw invalidField('environment', 'is required');
+  if (action === 'deprecate' && b.sunset === undefined) throw invalidField('sunset', 'is required (YYYY-MM-DD)');
   if (b.sunset !== undefined) {
     const d = dateSchema.safeParse(b.sunset);
-    if (!d.success) throw invalid('sunset', d.error.issues[0].message);
+    if (!d.success) throw invalidField('sunset', d.error.issues[0].message);
   }
   if (b.upstream !== undefined) {
     const u = urlSchema.safeParse(b.upstream);
-    if (!u.success) throw invalid('upstream', u.error.issues[0].message);
+    if (!u.success) throw invalidField('upstream', u.error.issues[0].message);
   }
-  if (b.successor !== undefined && versionKey(b.successor as string) === undefined) throw invalid('successor', 'must name a version, like v2');
+  if (b.successor !== undefined && versionKey(b.successor as string) === undefined) throw invalidField('successor', 'must name a version, like v2');
   return b as LifecycleRequest;
 }
 
@@ -55,7 +50,7 @@ export async function changeLifecycle(ctx: WriteContext, api: string, version: s
   if (!v) throw notFound(`version ${version} of Api ${api}`);
   const successor = req.successor === undefined ? undefined : versionKey(req.successor);
   if (req.successor !== undefined && (successor === undefined || !spec.versions.some((x) => x.name === successor))) {
-    throw invalid('successor', `Api ${api} has no version ${req.successor}`);
+    throw invalidField('successor', `Api ${api} has no version ${req.successor}`);
   }
   const environments: Record<string, ApiEnvironmentSpec> = { ...v.environments };
   const target: LifecycleState = action === 'publish' ? 'published' : action === 'deprecate' ? 'deprecated' : 'retired';
@@ -70,7 +65,7 @@ export async function changeLifecycle(ctx: WriteContext, api: string, version: s
     const e: ApiEnvironmentSpec = { ...(environments[env] ?? { state: 'draft' }) };
     if (req.upstream !== undefined) e.upstream = req.upstream;
     if (req.routePrefix !== undefined) e.routePrefix = req.routePrefix;
-    if (action === 'publish' && e.upstream === undefined) throw invalid('upstream', `${api} ${v.name} has no upstream in ${env}; pass one`);
+    if (action === 'publish' && e.upstream === undefined) throw invalidField('upstream', `${api} ${v.name} has no upstream in ${env}; pass one`);
     if (action === 'deprecate') {
       if (e.state !== 'deprecated' || e.deprecatedAt === undefined) e.deprecatedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
       e.sunset = req.sunset;

@@ -10,6 +10,7 @@ import type { Principal } from '../auth.js';
 import { readBundle, validateBundle } from './apply.js';
 import { deleteResource, writeResource, type WriteContext } from './writes.js';
 import { DRIFT_MODES, sourceOf, type DriftMode } from './drift.js';
+import { invalidField } from '../problem.js';
 
 
 export interface SyncRequest {
@@ -53,22 +54,18 @@ const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** kinds that never come from Git: keys are minted by the control plane and shown once */
 const NOT_FROM_GIT = new Set<Kind>(['Credential']);
 
-function invalid(path: string, message: string): ApigovError {
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
-}
-
 /** Checks the body of POST /v1/sync. */
 export function syncRequestOf(body: unknown): SyncRequest {
   const b = (body ?? {}) as Record<string, any>;
   const s = b.source as Record<string, unknown> | undefined;
-  if (typeof s !== 'object' || s === null) throw invalid('source', 'give {repo, branch, path, commit}');
-  for (const k of ['repo', 'branch', 'commit'] as const) if (typeof s[k] !== 'string' || s[k] === '') throw invalid(`source.${k}`, 'must be a non-empty string');
-  if (!SHA.test(String(s.commit))) throw invalid('source.commit', 'must be a full commit SHA');
+  if (typeof s !== 'object' || s === null) throw invalidField('source', 'give {repo, branch, path, commit}');
+  for (const k of ['repo', 'branch', 'commit'] as const) if (typeof s[k] !== 'string' || s[k] === '') throw invalidField(`source.${k}`, 'must be a non-empty string');
+  if (!SHA.test(String(s.commit))) throw invalidField('source.commit', 'must be a full commit SHA');
   const o = (b.options ?? {}) as Record<string, unknown>;
   const onDrift = (o.onDrift ?? 'warn') as DriftMode;
-  if (!DRIFT_MODES.includes(onDrift)) throw invalid('options.onDrift', `must be one of ${DRIFT_MODES.join(', ')}`);
-  if (b.refused === undefined && !Array.isArray(b.documents)) throw invalid('documents', 'give the commit\'s resource documents, or refused with the reason');
-  if (b.files !== undefined && (!Array.isArray(b.files) || b.files.length !== (b.documents as unknown[] | undefined)?.length)) throw invalid('files', 'one file per document');
+  if (!DRIFT_MODES.includes(onDrift)) throw invalidField('options.onDrift', `must be one of ${DRIFT_MODES.join(', ')}`);
+  if (b.refused === undefined && !Array.isArray(b.documents)) throw invalidField('documents', 'give the commit\'s resource documents, or refused with the reason');
+  if (b.files !== undefined && (!Array.isArray(b.files) || b.files.length !== (b.documents as unknown[] | undefined)?.length)) throw invalidField('files', 'one file per document');
   return {
     source: { repo: String(s.repo), branch: String(s.branch), path: typeof s.path === 'string' ? s.path : '', commit: String(s.commit), ...(typeof s.author === 'string' && { author: s.author }) },
     options: { prune: o.prune === true, onDrift, selfHeal: o.selfHeal === true },
@@ -164,7 +161,7 @@ async function applyCommit(store: Store, principal: Principal, req: SyncRequest)
   const files = req.files ?? [];
   const fileOf = new Map(resources.map((r, i) => [idOf(r.kind, r.metadata.name), files[i] ?? req.source.path]));
   const fromGit = resources.filter((r) => NOT_FROM_GIT.has(r.kind));
-  if (fromGit.length > 0) throw invalid(`documents[${resources.indexOf(fromGit[0]!)}].kind`, `${fromGit[0]!.kind} resources are not kept in Git (keys are shown once and stored hashed)`);
+  if (fromGit.length > 0) throw invalidField(`documents[${resources.indexOf(fromGit[0]!)}].kind`, `${fromGit[0]!.kind} resources are not kept in Git (keys are shown once and stored hashed)`);
   const ordered = [...resources].sort((a, b) => KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind));
   const { repo, commit, author } = req.source;
   const actor = author === undefined ? principal.name : `git:${author}`;

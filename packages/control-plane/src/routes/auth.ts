@@ -20,6 +20,7 @@ import {
   type SessionLifetimes,
 } from '../identity/sessions.js';
 import type { SignInGuard } from '../sign-in-guard.js';
+import { invalidField } from '../problem.js';
 
 export interface SsoOptions {
   /** the control plane's URL as browsers reach it (the redirect URI is `<publicUrl>/v1/auth/oidc/callback`); default: from each request */
@@ -51,10 +52,6 @@ function baseUrl(request: FastifyRequest, options: SsoOptions): string {
 /** Only a path of this origin: never an open redirect. */
 function safeReturn(raw: string | undefined): string {
   return raw !== undefined && /^\/(?![/\\])[\x21-\x7e]*$/.test(raw) ? raw : '/';
-}
-
-function invalid(path: string, message: string): ApigovError {
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
 }
 
 function idpError(e: unknown): ApigovError {
@@ -120,8 +117,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: Deps, providers: 
     const q = query(request);
     const provider = await providers.resolve(request.params.provider);
     const maxAge = q.max_age === undefined ? undefined : Number(q.max_age);
-    if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > 86400)) throw invalid('max_age', 'must be a number of seconds from 0 to 86400');
-    if (q.acr_values !== undefined && !/^[\x21-\x7e ]{1,500}$/.test(q.acr_values)) throw invalid('acr_values', 'must be space-separated values');
+    if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > 86400)) throw invalidField('max_age', 'must be a number of seconds from 0 to 86400');
+    if (q.acr_values !== undefined && !/^[\x21-\x7e ]{1,500}$/.test(q.acr_values)) throw invalidField('acr_values', 'must be space-separated values');
     const flow: Flow = { p: provider.name, s: oidc.randomState(), v: oidc.randomPKCECodeVerifier(), n: oidc.randomNonce(), r: safeReturn(q.return), ...(maxAge !== undefined && { m: maxAge }) };
     const url = oidc.buildAuthorizationUrl(provider.config, {
       redirect_uri: `${baseUrl(request, options)}/v1/auth/oidc/callback`,
@@ -207,9 +204,9 @@ export function registerAuthRoutes(app: FastifyInstance, deps: Deps, providers: 
     // a step-up asks for a multi-factor, recent sign-in (what the step-up problem's acr_values and max_age said)
     const b = (request.body ?? {}) as Record<string, unknown>;
     const unknown = Object.keys(b).find((k) => k !== 'acr_values' && k !== 'max_age');
-    if (unknown !== undefined) throw invalid(unknown, 'unknown field; expected acr_values, max_age');
-    if (b.acr_values !== undefined && (typeof b.acr_values !== 'string' || !/^[\x21-\x7e ]{1,500}$/.test(b.acr_values))) throw invalid('acr_values', 'must be space-separated values');
-    if (b.max_age !== undefined && (typeof b.max_age !== 'number' || !Number.isInteger(b.max_age) || b.max_age < 0 || b.max_age > 86400)) throw invalid('max_age', 'must be a number of seconds from 0 to 86400');
+    if (unknown !== undefined) throw invalidField(unknown, 'unknown field; expected acr_values, max_age');
+    if (b.acr_values !== undefined && (typeof b.acr_values !== 'string' || !/^[\x21-\x7e ]{1,500}$/.test(b.acr_values))) throw invalidField('acr_values', 'must be space-separated values');
+    if (b.max_age !== undefined && (typeof b.max_age !== 'number' || !Number.isInteger(b.max_age) || b.max_age < 0 || b.max_age > 86400)) throw invalidField('max_age', 'must be a number of seconds from 0 to 86400');
     try {
       const d = await oidc.initiateDeviceAuthorization(provider.config, {
         scope: scopes.join(' '),
@@ -225,7 +222,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: Deps, providers: 
   app.post<{ Params: { provider: string } }>('/v1/auth/oidc/:provider/device/token', async (request, reply) => {
     signIns.assertAllowed(request.ip, String(request.id));
     const b = (request.body ?? {}) as Record<string, unknown>;
-    if (typeof b.device_code !== 'string' || b.device_code.length === 0 || b.device_code.length > 1000) throw invalid('device_code', 'is required: the device_code the device request returned');
+    if (typeof b.device_code !== 'string' || b.device_code.length === 0 || b.device_code.length > 1000) throw invalidField('device_code', 'is required: the device_code the device request returned');
     const provider = await providers.resolve(request.params.provider);
     let tokens;
     try {
@@ -244,7 +241,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: Deps, providers: 
   app.post('/v1/auth/refresh', async (request, reply) => {
     signIns.assertAllowed(request.ip, String(request.id));
     const b = (request.body ?? {}) as Record<string, unknown>;
-    if (typeof b.refreshToken !== 'string' || b.refreshToken.length === 0 || b.refreshToken.length > 200) throw invalid('refreshToken', 'is required');
+    if (typeof b.refreshToken !== 'string' || b.refreshToken.length === 0 || b.refreshToken.length > 200) throw invalidField('refreshToken', 'is required');
     const refreshToken = b.refreshToken;
     // single use: taken (deleted) whatever happens next, so a stolen copy works at most once
     const taken = await deps.store.transaction((tx) => tx.takeToken(hashToken(refreshToken)));

@@ -1,39 +1,35 @@
 // Consumer self-service over REST: subscribe an application, decide subscriptions (approve, reject, suspend,
 // resume), issue, list and rotate API keys, and who consumes an API.
 import type { FastifyInstance } from 'fastify';
-import { ApigovError, API_VERSION, dateSchema, isServed, parseResource, versionKey } from '@apigov/model';
+import { API_VERSION, dateSchema, isServed, parseResource, versionKey } from '@apigov/model';
 import { requireSignedIn } from '../auth.js';
 import { writeResource } from '../catalog/writes.js';
 import { apiKeyCredential, credentialName, newApiKey } from '../consumption/keys.js';
 import { decideSubscription, subscriptionName, type SubscriptionAction } from '../consumption/subscriptions.js';
 import { inTransaction, type Deps } from '../http.js';
-import { notFound } from '../problem.js';
+import { invalidField, notFound } from '../problem.js';
 import { canSee } from '../rbac.js';
 import { etag, render } from '../render.js';
 import { approvesFor, sees } from '../visibility.js';
 import { idempotencyKey, replayIdempotent, requestHash } from './resources.js';
 
-function invalid(path: string, message: string): ApigovError {
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
-}
-
 function body(raw: unknown, allowed: string[]): Record<string, unknown> {
   const b = (raw ?? {}) as Record<string, unknown>;
-  if (typeof b !== 'object' || Array.isArray(b)) throw invalid('(body)', 'must be a JSON object');
-  for (const k of Object.keys(b)) if (!allowed.includes(k)) throw invalid(k, `unknown field '${k}'`);
+  if (typeof b !== 'object' || Array.isArray(b)) throw invalidField('(body)', 'must be a JSON object');
+  for (const k of Object.keys(b)) if (!allowed.includes(k)) throw invalidField(k, `unknown field '${k}'`);
   return b;
 }
 
 function optionalString(b: Record<string, unknown>, k: string): string | undefined {
   if (b[k] === undefined) return undefined;
-  if (typeof b[k] !== 'string') throw invalid(k, 'must be a string');
+  if (typeof b[k] !== 'string') throw invalidField(k, 'must be a string');
   return b[k] as string;
 }
 
 function expiry(b: Record<string, unknown>): string | undefined {
   const days = b.expiresInDays;
   if (days === undefined) return undefined;
-  if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0 || days > 3650) throw invalid('expiresInDays', 'must be a number of days from 1 to 3650');
+  if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0 || days > 3650) throw invalidField('expiresInDays', 'must be a number of days from 1 to 3650');
   return new Date(Date.now() + days * 86400_000).toISOString();
 }
 
@@ -46,11 +42,11 @@ export function registerConsumptionRoutes(app: FastifyInstance, deps: Deps): voi
     const api = optionalString(b, 'api');
     const plan = optionalString(b, 'plan');
     const env = optionalString(b, 'environment');
-    if (api === undefined) throw invalid('api', 'is required');
-    if (plan === undefined) throw invalid('plan', 'is required');
-    if (env === undefined) throw invalid('environment', 'is required');
+    if (api === undefined) throw invalidField('api', 'is required');
+    if (plan === undefined) throw invalidField('plan', 'is required');
+    if (env === undefined) throw invalidField('environment', 'is required');
     const expiresAt = optionalString(b, 'expiresAt');
-    if (expiresAt !== undefined && !dateSchema.safeParse(expiresAt).success) throw invalid('expiresAt', 'must be a date (YYYY-MM-DD) or RFC 3339 timestamp');
+    if (expiresAt !== undefined && !dateSchema.safeParse(expiresAt).success) throw invalidField('expiresAt', 'must be a date (YYYY-MM-DD) or RFC 3339 timestamp');
     const result = await inTransaction(deps, request, async (ctx) => {
       const application = await ctx.tx.get('Application', request.params.app);
       if (!application || !(await sees(ctx.tx, ctx.principal, application.resource))) throw notFound(`Application ${request.params.app}`);
@@ -61,12 +57,12 @@ export function registerConsumptionRoutes(app: FastifyInstance, deps: Deps): voi
       const asked = optionalString(b, 'version');
       if (asked !== undefined) {
         version = versionKey(asked);
-        if (version === undefined || !spec.versions.some((v) => v.name === version)) throw invalid('version', `Api ${api} has no version ${asked}`);
+        if (version === undefined || !spec.versions.some((v) => v.name === version)) throw invalidField('version', `Api ${api} has no version ${asked}`);
       } else {
         // the newest version served in that environment
         const served = spec.versions.filter((v) => v.environments[env] && isServed(v.environments[env].state)).map((v) => v.name);
         version = served.sort((x, y) => Number(y.slice(1)) - Number(x.slice(1)))[0];
-        if (version === undefined) throw invalid('environment', `Api ${api} is not published in ${env}; name a version to subscribe ahead`);
+        if (version === undefined) throw invalidField('environment', `Api ${api} is not published in ${env}; name a version to subscribe ahead`);
       }
       const name = subscriptionName(request.params.app, api, version, env);
       const next = parseResource({
@@ -121,12 +117,12 @@ export function registerConsumptionRoutes(app: FastifyInstance, deps: Deps): voi
     requireSignedIn(request.principal);
     const b = body(request.body, ['overlapSeconds', 'expiresInDays']);
     const overlap = b.overlapSeconds ?? 86400;
-    if (typeof overlap !== 'number' || !Number.isInteger(overlap) || overlap < 0 || overlap > 30 * 86400) throw invalid('overlapSeconds', 'must be a whole number of seconds from 0 to 2592000 (30 days)');
+    if (typeof overlap !== 'number' || !Number.isInteger(overlap) || overlap < 0 || overlap > 30 * 86400) throw invalidField('overlapSeconds', 'must be a whole number of seconds from 0 to 2592000 (30 days)');
     const expiresAt = expiry(b);
     const result = await inTransaction(deps, request, async (ctx) => {
       const old = await ctx.tx.get('Credential', request.params.name);
       if (!old || old.resource.kind !== 'Credential' || !(await sees(ctx.tx, ctx.principal, old.resource))) throw notFound(`Credential ${request.params.name}`);
-      if (old.resource.spec.type !== 'api-key') throw invalid('(path)', `Credential ${request.params.name} is not an API key`);
+      if (old.resource.spec.type !== 'api-key') throw invalidField('(path)', `Credential ${request.params.name} is not an API key`);
       const application = old.resource.spec.application;
       const until = new Date(Date.now() + overlap * 1000).toISOString();
       const oldEnds = old.resource.spec.expiresAt !== undefined && Date.parse(old.resource.spec.expiresAt) < Date.parse(until) ? old.resource.spec.expiresAt : until;
@@ -145,7 +141,7 @@ export function registerConsumptionRoutes(app: FastifyInstance, deps: Deps): voi
     const owner = await approvesFor(deps.store, request.principal, request.params.name);
     const rawVersion = (request.query as Record<string, unknown>).version;
     const version = typeof rawVersion === 'string' && rawVersion !== '' ? versionKey(rawVersion) : undefined;
-    if (typeof rawVersion === 'string' && rawVersion !== '' && version === undefined) throw invalid('version', 'must be a version like v1, 1 or 1.2.0');
+    if (typeof rawVersion === 'string' && rawVersion !== '' && version === undefined) throw invalidField('version', 'must be a version like v1, 1 or 1.2.0');
     const subs = (await deps.store.list('Subscription', { limit: 100000 })).filter((s) => s.resource.kind === 'Subscription' && s.resource.spec.api === request.params.name && (version === undefined || s.resource.spec.version === version));
     // who still calls: each application's calls in the last 7 days and its last call in the last 30, from the gateways' reports
     const now = Date.now();

@@ -2,12 +2,12 @@
 // visible to whoever may see its subject (its teams, everyone signed in for a public or internal API's), with a
 // long-poll (`wait`) for `apigov events --follow`.
 import type { FastifyInstance } from 'fastify';
-import { ApigovError } from '@apigov/model';
 import type { EventRecord } from '@apigov/store';
 import { requireSignedIn, type Principal } from '../auth.js';
 import { pageLimit, query, type Deps } from '../http.js';
 import { eventTypesDocument, EVENT_TYPES } from '../events/catalog.js';
 import { membershipsOf } from '../rbac.js';
+import { invalidField } from '../problem.js';
 
 /** The event as it leaves apigov (REST, webhooks): the envelope every type shares. */
 export function eventEnvelope(e: EventRecord): Record<string, unknown> {
@@ -22,10 +22,6 @@ export function eventVisibleTo(p: Principal, e: EventRecord): boolean {
   return e.teams.some((t) => mine.has(t));
 }
 
-function invalid(path: string, message: string): ApigovError {
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function registerEventRoutes(app: FastifyInstance, deps: Deps): void {
@@ -37,12 +33,12 @@ export function registerEventRoutes(app: FastifyInstance, deps: Deps): void {
     const q = query(request);
     const limit = pageLimit(q.limit, 100);
     const types = q.type === undefined ? undefined : q.type.split(',').map((t) => t.trim()).filter(Boolean);
-    for (const t of types ?? []) if (!(t in EVENT_TYPES)) throw invalid('type', `unknown event type '${t}'; GET /v1/events/types lists them`);
+    for (const t of types ?? []) if (!(t in EVENT_TYPES)) throw invalidField('type', `unknown event type '${t}'; GET /v1/events/types lists them`);
     const after = q.after === undefined ? undefined : Number(q.after);
-    if (after !== undefined && (!Number.isInteger(after) || after < 0)) throw invalid('after', 'must be an event sequence number');
-    if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) throw invalid('since', 'must be a time like 2026-12-01T00:00:00Z');
+    if (after !== undefined && (!Number.isInteger(after) || after < 0)) throw invalidField('after', 'must be an event sequence number');
+    if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) throw invalidField('since', 'must be a time like 2026-12-01T00:00:00Z');
     const wait = q.wait === undefined ? 0 : Number(q.wait);
-    if (!Number.isFinite(wait) || wait < 0 || wait > 60) throw invalid('wait', 'must be a number of seconds from 0 to 60');
+    if (!Number.isFinite(wait) || wait < 0 || wait > 60) throw invalidField('wait', 'must be a number of seconds from 0 to 60');
     const deadline = Date.now() + wait * 1000;
     let cursor = after;
     for (;;) {

@@ -7,24 +7,20 @@ import { requireSignedIn } from '../auth.js';
 import { deleteResource, writeResource } from '../catalog/writes.js';
 import { decideSubscription } from '../consumption/subscriptions.js';
 import { inTransaction, type Deps } from '../http.js';
-import { notFound } from '../problem.js';
+import { invalidField, notFound } from '../problem.js';
 import { render } from '../render.js';
 import { approvesFor, sees } from '../visibility.js';
 
 const DAY = 86_400_000;
 const DEFAULT_RENEWAL_DAYS = 90;
 
-function invalid(path: string, message: string): ApigovError {
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
-}
-
 export function registerSubscriptionWorkflowRoutes(app: FastifyInstance, deps: Deps): void {
   app.post<{ Params: { name: string } }>('/v1/subscriptions/:name/renew', async (request) => {
     requireSignedIn(request.principal);
     const b = (request.body ?? {}) as Record<string, unknown>;
     const unknown = Object.keys(b).find((k) => k !== 'until');
-    if (unknown !== undefined) throw invalid(unknown, 'unknown field; expected until');
-    if (b.until !== undefined && (typeof b.until !== 'string' || !dateSchema.safeParse(b.until).success)) throw invalid('until', 'must be a date (YYYY-MM-DD) or RFC 3339 timestamp');
+    if (unknown !== undefined) throw invalidField(unknown, 'unknown field; expected until');
+    if (b.until !== undefined && (typeof b.until !== 'string' || !dateSchema.safeParse(b.until).success)) throw invalidField('until', 'must be a date (YYYY-MM-DD) or RFC 3339 timestamp');
     const stored = await inTransaction(deps, request, async (ctx) => {
       const current = await ctx.tx.get('Subscription', request.params.name);
       if (current?.resource.kind !== 'Subscription' || !(await sees(ctx.tx, ctx.principal, current.resource))) throw notFound(`Subscription ${request.params.name}`);
@@ -37,7 +33,7 @@ export function registerSubscriptionWorkflowRoutes(app: FastifyInstance, deps: D
       }
       const from = Math.max(Date.now(), spec.expiresAt === undefined ? Date.now() : Date.parse(spec.expiresAt));
       const until = typeof b.until === 'string' ? new Date(b.until).toISOString() : new Date(from + DEFAULT_RENEWAL_DAYS * DAY).toISOString();
-      if (Date.parse(until) <= Date.now()) throw invalid('until', 'must be in the future');
+      if (Date.parse(until) <= Date.now()) throw invalidField('until', 'must be in the future');
       const { expiringNotifiedAt: _notified, ...rest } = spec;
       const next = parseResource({ ...current.resource, spec: { ...rest, expiresAt: until, state: 'approved', decidedBy: ctx.principal.name } });
       // the write goes as an approver: a consumer's self-service renewal is the platform's standing decision
@@ -60,7 +56,7 @@ export function registerSubscriptionWorkflowRoutes(app: FastifyInstance, deps: D
   app.post('/v1/subscriptions/approve-all', async (request) => {
     requireSignedIn(request.principal);
     const b = (request.body ?? {}) as Record<string, unknown>;
-    if (typeof b.api !== 'string' || b.api === '') throw invalid('api', 'is required: the API whose pending subscriptions to approve');
+    if (typeof b.api !== 'string' || b.api === '') throw invalidField('api', 'is required: the API whose pending subscriptions to approve');
     const api = b.api;
     return inTransaction(deps, request, async (ctx) => {
       const a = await ctx.tx.get('Api', api);

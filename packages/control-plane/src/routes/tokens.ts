@@ -5,16 +5,12 @@ import type { FastifyInstance } from 'fastify';
 import { ApigovError, NAME_PATTERN } from '@apigov/model';
 import { hashToken, newToken, requireSignedIn } from '../auth.js';
 import { inTransaction, query, type Deps } from '../http.js';
-import { notFound } from '../problem.js';
+import { invalidField, notFound } from '../problem.js';
 import { checkScopes } from '../scopes.js';
 import { inTeam } from '../rbac.js';
 import { assertSteppedUp } from '../step-up.js';
 
 const DEFAULT_DAYS = 90;
-
-function invalid(path: string, message: string): ApigovError {
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
-}
 
 export function registerTokenRoutes(app: FastifyInstance, deps: Deps): void {
   app.post('/v1/tokens', async (request, reply) => {
@@ -24,20 +20,20 @@ export function registerTokenRoutes(app: FastifyInstance, deps: Deps): void {
     if (p.role === 'gateway' || p.name === 'admin') throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', 'tokens belong to a user: sign in as one to create them');
     const b = (request.body ?? {}) as Record<string, unknown>;
     const unknown = Object.keys(b).find((k) => !['name', 'team', 'scopes', 'expiresInDays'].includes(k));
-    if (unknown !== undefined) throw invalid(unknown, 'unknown field; expected name, team, scopes, expiresInDays');
-    if (typeof b.name !== 'string' || !NAME_PATTERN.test(b.name)) throw invalid('name', 'must be a name like ci or deploy-bot (lower-case letters, digits and -)');
+    if (unknown !== undefined) throw invalidField(unknown, 'unknown field; expected name, team, scopes, expiresInDays');
+    if (typeof b.name !== 'string' || !NAME_PATTERN.test(b.name)) throw invalidField('name', 'must be a name like ci or deploy-bot (lower-case letters, digits and -)');
     const scopes = checkScopes(b.scopes);
     const days = b.expiresInDays ?? DEFAULT_DAYS;
-    if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0 || days > 3650) throw invalid('expiresInDays', 'must be a positive number of days (at most 3650)');
+    if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0 || days > 3650) throw invalidField('expiresInDays', 'must be a positive number of days (at most 3650)');
     const team = b.team === undefined ? p.team : b.team;
-    if (team !== undefined && typeof team !== 'string') throw invalid('team', 'must be a team name');
+    if (team !== undefined && typeof team !== 'string') throw invalidField('team', 'must be a team name');
     const name = b.name;
     // a second token of the same name is refused (the database's unique index also holds it under a race)
     if ((await deps.store.listTokens(p.name)).some((t) => t.name === name)) throw new ApigovError('APIGOV_ERR_RESOURCE_CONFLICT', `you already have a token named ${name}; revoke it first`);
     const result = await inTransaction(deps, request, async (ctx) => {
       await assertSteppedUp(ctx.tx, p, 'token-create');
       if (team !== undefined) {
-        if (!(await ctx.tx.get('Team', team))) throw invalid('team', `no team ${team}`);
+        if (!(await ctx.tx.get('Team', team))) throw invalidField('team', `no team ${team}`);
         if (!p.admin && !inTeam(p, team)) throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${p.name} is not in team ${team}`);
       }
       const token = newToken();

@@ -2,21 +2,16 @@
 // a test message sent now, the deliveries with their state (the dead letters among them) and their replay.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApigovError } from '@apigov/model';
 import type { DeliveryState } from '@apigov/store';
 import { requireSignedIn } from '../auth.js';
 import { inTransaction, pageLimit, query, type Deps } from '../http.js';
-import { notFound } from '../problem.js';
+import { invalidField, notFound } from '../problem.js';
 import { authorizeWrite, sees } from '../visibility.js';
 import type { WriteContext } from '../catalog/writes.js';
 import { accepted } from '../webhooks/send.js';
 import { newWebhookSecret } from '../webhooks/signature.js';
 import { deliver } from '../webhooks/worker.js';
 import { webhookAllowCidrs } from '../webhooks/destination.js';
-
-function invalid(path: string, message: string): ApigovError {
-  return new ApigovError('APIGOV_ERR_INPUT_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
-}
 
 /** The webhook, if the caller may manage it (else a 404 or 403, as for the resource itself). */
 async function manage(ctx: Pick<WriteContext, 'tx' | 'principal'>, name: string) {
@@ -34,7 +29,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: Deps): void {
   app.post<{ Params: { name: string } }>('/v1/webhooks/:name/rotate-secret', async (request, reply) => {
     requireSignedIn(request.principal);
     const overlap = body(request).overlapSeconds ?? 86_400;
-    if (typeof overlap !== 'number' || !Number.isInteger(overlap) || overlap < 0 || overlap > 30 * 86_400) throw invalid('overlapSeconds', 'must be a whole number of seconds from 0 to 2592000');
+    if (typeof overlap !== 'number' || !Number.isInteger(overlap) || overlap < 0 || overlap > 30 * 86_400) throw invalidField('overlapSeconds', 'must be a whole number of seconds from 0 to 2592000');
     const out = await inTransaction(deps, request, async (ctx) => {
       await manage(ctx, request.params.name);
       const secret = newWebhookSecret();
@@ -60,7 +55,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: Deps): void {
     requireSignedIn(request.principal);
     const q = query(request);
     const states = q.state === undefined ? undefined : q.state.split(',');
-    for (const s of states ?? []) if (!STATES.includes(s as DeliveryState)) throw invalid('state', `must be ${STATES.join(', ')}`);
+    for (const s of states ?? []) if (!STATES.includes(s as DeliveryState)) throw invalidField('state', `must be ${STATES.join(', ')}`);
     const limit = pageLimit(q.limit, 100);
     const items = await deps.store.transaction(async (tx) => {
       const s = await tx.get('Webhook', request.params.name);
@@ -74,7 +69,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: Deps): void {
     requireSignedIn(request.principal);
     const b = body(request);
     const since = b.since;
-    if (typeof since !== 'string' || Number.isNaN(Date.parse(since))) throw invalid('since', 'is required: a time like 2026-12-01T00:00:00Z');
+    if (typeof since !== 'string' || Number.isNaN(Date.parse(since))) throw invalidField('since', 'is required: a time like 2026-12-01T00:00:00Z');
     const replayed = await inTransaction(deps, request, async (ctx) => {
       await manage(ctx, request.params.name);
       const failed = await ctx.tx.listDeliveries({ webhook: request.params.name, states: ['failed'], since: new Date(since).toISOString(), limit: 10_000 });
