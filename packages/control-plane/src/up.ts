@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cidrSchema } from '@apigov/model';
 import { loadDemo } from './demo.js';
 import { startControlPlane } from './server.js';
 import { webhookOptionsFromEnv } from './webhooks/worker.js';
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   const tlsKey = values['tls-key'] as string | undefined;
   if ((tlsCert === undefined) !== (tlsKey === undefined)) fail('--tls-cert and --tls-key go together');
   const trustedProxies = (values['trusted-proxies'] as string | undefined)?.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of trustedProxies ?? []) if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(p)) fail(`--trusted-proxies: '${p}' is not an address or CIDR`);
+  for (const p of trustedProxies ?? []) if (!cidrSchema.safeParse(p).success) fail(`--trusted-proxies: '${p}' is not an address or CIDR`);
   const publicUrl = values['public-url'] as string | undefined;
   if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(publicUrl)) fail(`--public-url must be an origin like https://apigov.example.com, got '${publicUrl}'`);
   let cp;

@@ -1,7 +1,7 @@
 // The model for another platform (GET /v1/exports/{format}): the caller's visible resources, and for envoy-gateway
 // each environment compiled by the snapshot compiler (the same effective policies the gateways get), handed to
 // @apigov/exporters; export options come from the query and are checked before anything is compiled.
-import type { AnyResource, Kind, SpecOf } from '@apigov/model';
+import { cidrSchema, type AnyResource, type Kind, type SpecOf } from '@apigov/model';
 import { EXPORT_FORMATS, exportBackstage, exportEnvoyGateway, type EnvoyGatewayOptions, type ExportFormat, type ExportResult, type ExportedEnvironment, type UnsupportedPolicy } from '@apigov/exporters';
 import { compileSnapshot, type Named } from '../snapshot/compile.js';
 import { invalidField } from '../problem.js';
@@ -45,7 +45,7 @@ export function envoyGatewayOptions(q: Record<string, string | undefined>): Part
   }
   if (q.trustedProxies !== undefined) {
     const list = q.trustedProxies.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    const bad = list.find((c) => !/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-fA-F:]+(\/\d{1,3})?)$/.test(c));
+    const bad = list.find((c) => !cidrSchema.safeParse(c).success);
     if (bad !== undefined) throw invalidField('trustedProxies', `'${bad}' is not an IP address or CIDR block`);
     out.trustedProxies = list;
   }
