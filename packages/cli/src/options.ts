@@ -88,3 +88,11 @@ export function dateOption(value: string): string {
   }
   return value;
 }
+
+/** A point in time: an RFC 3339 time, or an age ago (30m, 2h, 7d); as an ISO timestamp. */
+export function sinceOption(value: string): string {
+  const m = /^(\d+)(m|h|d)$/.exec(value);
+  if (m) return new Date(Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']).toISOString();
+  if (Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('must be a time (2026-12-01T00:00:00Z) or an age like 30m, 2h, 7d.');
+  return new Date(value).toISOString();
+}

@@ -1,7 +1,7 @@
 // `apigov events`: the events you may see, oldest first (GET /v1/events), filtered by type and time; `--follow`
 // keeps listening (long-polls) and prints each new event as it is committed, one line (or one JSON object) each.
-import { InvalidArgumentError, type Command } from 'commander';
-import { outputOption, positiveInt, type OutputOptions } from '../options.js';
+import type { Command } from 'commander';
+import { outputOption, positiveInt, sinceOption, type OutputOptions } from '../options.js';
 import { emit, renderTable, writeOut } from '../output.js';
 import type { Session } from '../session.js';
 
@@ -20,13 +20,6 @@ interface Event {
   actor: string;
   subject: { kind: string; name: string; version?: string; environment?: string };
   data: Record<string, unknown>;
-}
-
-function sinceOption(value: string): string {
-  const m = /^(\d+)(m|h|d)$/.exec(value);
-  if (m) return new Date(Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']).toISOString();
-  if (Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('must be a time (2026-12-01T00:00:00Z) or an age like 30m, 2h, 7d.');
-  return new Date(value).toISOString();
 }
 
 const subjectOf = (e: Event) => [e.subject.kind, e.subject.name, e.subject.version, e.subject.environment].filter(Boolean).join(' ');

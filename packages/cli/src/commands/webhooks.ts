@@ -1,8 +1,8 @@
 // `apigov webhooks create|list|delete|test|deliveries|replay|rotate-secret`: where a team's events go (signed
 // Standard Webhooks requests), what happened to each delivery, and sending the dead letters again.
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { CliError, EXIT_USAGE, usageError } from '../errors.js';
-import { nameOption, outputOption, type OutputOptions } from '../options.js';
+import { nameOption, outputOption, sinceOption, type OutputOptions } from '../options.js';
 import { emit, renderData, renderTable, writeOut } from '../output.js';
 import type { Session } from '../session.js';
 
@@ -19,13 +19,6 @@ interface Delivery {
 interface WebhookDoc {
   metadata: { name: string };
   spec: { url: string; events: string[]; team?: string; format: string; enabled: boolean; disabledReason?: string };
-}
-
-function timeOption(value: string): string {
-  const m = /^(\d+)(m|h|d)$/.exec(value);
-  if (m) return new Date(Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']).toISOString();
-  if (Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('must be a time (2026-12-01T00:00:00Z) or an age like 30m, 2h, 7d.');
-  return new Date(value).toISOString();
 }
 
 const seg = encodeURIComponent;
@@ -128,7 +121,7 @@ export function registerWebhookCommands(program: Command, session: Session): voi
     .description('send a delivery again (its id), or every dead letter of a webhook since a time')
     .argument('[delivery]', 'a delivery id (msg_…) from apigov webhooks deliveries')
     .option('--webhook <name>', 'with --since: only this webhook (default: every webhook you manage)', nameOption)
-    .option('--since <time>', 'every failed delivery since this time or this long ago (30m, 2h, 7d)', timeOption)
+    .option('--since <time>', 'every failed delivery since this time or this long ago (30m, 2h, 7d)', sinceOption)
     .action(
       session.action(async (delivery: string | undefined, opts: { webhook?: string; since?: string }) => {
         const cp = await session.client();
