@@ -30,6 +30,11 @@ export function userMemberships(spec: UserSpec): Membership[] {
 
 export const ANONYMOUS: Principal = { name: 'anonymous', role: 'anonymous', admin: false, anonymous: true };
 
+/** The control plane acting on its own (clocks, the webhook worker, the demo, an identity provider's sign-ins), as the audit log names it. */
+export function systemPrincipal(name: string): Principal {
+  return { name, role: 'platform-admin', admin: true, anonymous: false };
+}
+
 export const TOKEN_PREFIX = 'agv_';
 
 export function hashToken(token: string): string {

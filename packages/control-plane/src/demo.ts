@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { API_VERSION, parseResource, type AnyResource } from '@apigov/model';
 import { loadSpec } from '@apigov/openapi';
 import type { Store } from '@apigov/store';
-import { hashToken, newToken, type Principal } from './auth.js';
+import { hashToken, newToken, systemPrincipal, type Principal } from './auth.js';
 import { auditView, writeResource } from './catalog/writes.js';
 import { apiKeyCredential, newApiKey } from './consumption/keys.js';
 
@@ -13,7 +13,7 @@ export interface DemoTokens {
   [user: string]: string;
 }
 
-const SYSTEM: Principal = { name: 'system:demo', role: 'platform-admin', admin: true, anonymous: false };
+const SYSTEM: Principal = systemPrincipal('system:demo');
 
 function res(kind: string, name: string, spec: Record<string, unknown>): AnyResource {
   return parseResource({ apiVersion: API_VERSION, kind, metadata: { name }, spec });

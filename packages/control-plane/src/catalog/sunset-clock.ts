@@ -5,8 +5,9 @@ import { parseResource } from '@apigov/model';
 import type { Store } from '@apigov/store';
 import { subscribersOf } from '../events/derive.js';
 import { writeResource, type WriteContext } from './writes.js';
+import { systemPrincipal } from '../auth.js';
 
-const SYSTEM = { name: 'system:clock', role: 'platform-admin' as const, admin: true, anonymous: false };
+const SYSTEM = systemPrincipal('system:clock');
 const DAY = 86_400_000;
 export const SUNSET_REMINDERS = [30, 7, 1] as const;
 

@@ -2,7 +2,7 @@
 // subject, and their role and teams derived anew from their groups every time (a group gone at the IdP is gone here).
 import { API_VERSION, ApigovError, membershipsFrom, NAME_PATTERN, parseResource, type IdentityProviderSpec, type UserSpec } from '@apigov/model';
 import type { StoreTx } from '@apigov/store';
-import type { Principal } from '../auth.js';
+import { systemPrincipal, type Principal } from '../auth.js';
 import { writeResource, type WriteContext } from '../catalog/writes.js';
 
 export interface PersonClaims {
@@ -64,7 +64,7 @@ export async function accessFromGroups(tx: Pick<StoreTx, 'get'>, spec: Pick<Iden
 
 /** The principal identity-provider writes run as: the audit log names the provider. */
 export function providerPrincipal(provider: string): Principal {
-  return { name: `idp:${provider}`, role: 'platform-admin', admin: true, anonymous: false };
+  return systemPrincipal(`idp:${provider}`);
 }
 
 /**

@@ -13,6 +13,7 @@ import { webhookAllowCidrs } from './destination.js';
 import { sendEmail } from './email.js';
 import { renderHttp, type Envelope } from './formats.js';
 import { sign } from './signature.js';
+import { systemPrincipal } from '../auth.js';
 
 /** Standard Webhooks' schedule: at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
 export const RETRY_DELAYS_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -43,7 +44,7 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Web
 }
 
 const CURSOR = 'webhooks';
-const SYSTEM = { name: 'system:webhooks', role: 'platform-admin' as const, admin: true, anonymous: false };
+const SYSTEM = systemPrincipal('system:webhooks');
 
 function wants(spec: WebhookSpec, e: EventRecord): boolean {
   if (!spec.enabled) return false;
