@@ -51,6 +51,8 @@ export interface WriteContext {
   warnings?: string[];
   /** a bundle of any kinds (apply, sync): a scoped token needs each kind's write scope too */
   bulk?: boolean;
+  /** apigov renew of a subscription on a self-service plan: its consumer may extend it (consumption/subscriptions.ts) */
+  selfServiceRenewal?: boolean;
   /** AccessPolicy resources and which environments are production, loaded on first need in the transaction */
   access?: Access;
 }

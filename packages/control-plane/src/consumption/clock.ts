@@ -4,8 +4,9 @@
 import { parseResource, type SubscriptionSpec } from '@apigov/model';
 import type { Store } from '@apigov/store';
 import { writeResource, type WriteContext } from '../catalog/writes.js';
+import { systemPrincipal } from '../auth.js';
 
-const SYSTEM = { name: 'system:clock', role: 'platform-admin' as const, admin: true, anonymous: false };
+const SYSTEM = systemPrincipal('system:clock');
 const EXPIRING_WITHIN_MS = 7 * 86_400_000;
 
 function data(name: string, s: SubscriptionSpec): Record<string, unknown> {
@@ -39,7 +40,8 @@ export async function runSubscriptionClock(store: Store, now = Date.now()): Prom
       if (expires <= now) {
         await write({ ...spec, state: 'expired', decidedBy: SYSTEM.name }, 'clock.expire');
         changed++;
-      } else if (expires - now <= EXPIRING_WITHIN_MS && spec.expiringNotifiedAt === undefined) {
+      } else if (expires - now <= EXPIRING_WITHIN_MS && !(spec.expiringNotifiedAt !== undefined && Date.parse(spec.expiringNotifiedAt) >= expires - EXPIRING_WITHIN_MS)) {
+        // (a notice from before a renewal was about the earlier expiry: this one gets its own)
         await tx.emit({ type: 'subscription.expiring', actor: SYSTEM.name, subject: { kind: 'Subscription', name }, teams, data: data(name, spec) });
         await write({ ...spec, expiringNotifiedAt: at }, 'clock.expiring');
         changed++;

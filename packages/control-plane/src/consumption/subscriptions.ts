@@ -52,7 +52,15 @@ export async function prepareSubscription(ctx: WriteContext, current: AnyResourc
     was.reason !== carried.reason ||
     JSON.stringify(was.approvals) !== JSON.stringify(carried.approvals) ||
     (decided && was.expiresAt !== carried.expiresAt);
-  if (decisionChanged && !approver) {
+  // apigov renew on a self-service plan: the consumer gets more time (and an expired one back) as the plan itself decides
+  const selfServiceRenewal =
+    ctx.selfServiceRenewal === true &&
+    auto &&
+    was.plan === carried.plan &&
+    was.reason === carried.reason &&
+    JSON.stringify(was.approvals) === JSON.stringify(carried.approvals) &&
+    (carried.state === was.state || (was.state === 'expired' && carried.state === 'approved'));
+  if (decisionChanged && !approver && !selfServiceRenewal) {
     throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `${principal.name} (${principal.role}) may not change the plan, state or expiry of Subscription ${next.metadata.name}; the owners of ${spec.api} or a platform admin decide (apigov renew asks for more time)`);
   }
   return next;

@@ -28,17 +28,15 @@ export function registerSubscriptionWorkflowRoutes(app: FastifyInstance, deps: D
       if (spec.state !== 'approved' && spec.state !== 'expired') throw new ApigovError('APIGOV_ERR_LIFECYCLE_TRANSITION', `Subscription ${request.params.name} is ${spec.state}; only approved or expired subscriptions are renewed`);
       const plan = await ctx.tx.get('Plan', spec.plan);
       const selfService = plan?.resource.kind === 'Plan' && plan.resource.spec.approval === 'auto';
-      if (!(await approvesFor(ctx.tx, ctx.principal, spec.api)) && !selfService) {
+      const approver = await approvesFor(ctx.tx, ctx.principal, spec.api);
+      if (!approver && !selfService) {
         throw new ApigovError('APIGOV_ERR_AUTH_FORBIDDEN', `Subscription ${request.params.name} is on the manual plan ${spec.plan}: its renewal is the owners' of ${spec.api} or a platform admin's decision`);
       }
       const from = Math.max(Date.now(), spec.expiresAt === undefined ? Date.now() : Date.parse(spec.expiresAt));
       const until = typeof b.until === 'string' ? new Date(b.until).toISOString() : new Date(from + DEFAULT_RENEWAL_DAYS * DAY).toISOString();
       if (Date.parse(until) <= Date.now()) throw invalidField('until', 'must be in the future');
-      const { expiringNotifiedAt: _notified, ...rest } = spec;
-      const next = parseResource({ ...current.resource, spec: { ...rest, expiresAt: until, state: 'approved', decidedBy: ctx.principal.name } });
-      // the write goes as an approver: a consumer's self-service renewal is the platform's standing decision
-      const writer = selfService && !(await approvesFor(ctx.tx, ctx.principal, spec.api)) ? { ...ctx, principal: { name: ctx.principal.name, role: 'platform-admin' as const, admin: true, anonymous: false } } : ctx;
-      return (await writeResource(writer, next, { action: 'renew' })).stored;
+      const next = parseResource({ ...current.resource, spec: { ...spec, expiresAt: until, state: 'approved', decidedBy: approver ? ctx.principal.name : 'auto-approval' } });
+      return (await writeResource({ ...ctx, selfServiceRenewal: selfService }, next, { action: 'renew' })).stored;
     });
     return render(stored);
   });
