@@ -10,7 +10,8 @@ export interface Lookup {
   get(kind: Kind, name: string): Promise<StoredResource | null>;
 }
 
-async function appTeam(l: Lookup, app: string): Promise<string | undefined> {
+/** The team that owns an application, if it exists. */
+export async function appTeam(l: Lookup, app: string): Promise<string | undefined> {
   const a = await l.get('Application', app);
   return a?.resource.kind === 'Application' ? a.resource.spec.owner : undefined;
 }

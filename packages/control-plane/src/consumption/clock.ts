@@ -5,6 +5,7 @@ import { parseResource, type SubscriptionSpec } from '@apigov/model';
 import type { Store } from '@apigov/store';
 import { writeResource, type WriteContext } from '../catalog/writes.js';
 import { systemPrincipal } from '../auth.js';
+import { appTeam } from '../visibility.js';
 
 const SYSTEM = systemPrincipal('system:clock');
 const EXPIRING_WITHIN_MS = 7 * 86_400_000;
@@ -24,9 +25,6 @@ export async function runSubscriptionClock(store: Store, now = Date.now()): Prom
       if (s.resource.kind !== 'Subscription') continue;
       const name = s.resource.metadata.name;
       const spec = s.resource.spec;
-      const appTeam = await tx.get('Application', spec.application);
-      const apiDoc = await tx.get('Api', spec.api);
-      const teams = [appTeam?.resource.kind === 'Application' ? appTeam.resource.spec.owner : undefined, apiDoc?.resource.kind === 'Api' ? apiDoc.resource.spec.owner : undefined].filter((t): t is string => t !== undefined);
       const write = (next: SubscriptionSpec, action: string) => writeResource(ctx, parseResource({ ...s.resource, spec: next }), { action });
       const sla = plans.get(spec.plan)?.approvalSlaHours;
       if (spec.state === 'pending' && sla !== undefined && spec.overdueNotifiedAt === undefined && now - Date.parse(s.createdAt) > sla * 3_600_000) {
@@ -42,6 +40,8 @@ export async function runSubscriptionClock(store: Store, now = Date.now()): Prom
         changed++;
       } else if (expires - now <= EXPIRING_WITHIN_MS && !(spec.expiringNotifiedAt !== undefined && Date.parse(spec.expiringNotifiedAt) >= expires - EXPIRING_WITHIN_MS)) {
         // (a notice from before a renewal was about the earlier expiry: this one gets its own)
+        const apiDoc = await tx.get('Api', spec.api);
+        const teams = [await appTeam(tx, spec.application), apiDoc?.resource.kind === 'Api' ? apiDoc.resource.spec.owner : undefined].filter((t): t is string => t !== undefined);
         await tx.emit({ type: 'subscription.expiring', actor: SYSTEM.name, subject: { kind: 'Subscription', name }, teams, data: data(name, spec) });
         await write({ ...spec, expiringNotifiedAt: at }, 'clock.expiring');
         changed++;

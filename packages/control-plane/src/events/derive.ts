@@ -4,6 +4,7 @@ import type { AnyResource, ApiSpec } from '@apigov/model';
 import { diffOpenApi, summarizeChanges, type OpenApiDocument } from '@apigov/openapi';
 import type { EventInput, StoreTx } from '@apigov/store';
 import type { EventType } from './catalog.js';
+import { appTeam } from '../visibility.js';
 
 type Lookup = Pick<StoreTx, 'get' | 'list' | 'operationUsage'>;
 
@@ -68,10 +69,6 @@ async function apiFacts(l: Lookup, api: string): Promise<{ owner?: string; publi
   return { owner: a.resource.spec.owner, public: a.resource.spec.visibility !== 'team-only' };
 }
 
-async function appTeam(l: Lookup, app: string): Promise<string | undefined> {
-  const a = await l.get('Application', app);
-  return a?.resource.kind === 'Application' ? a.resource.spec.owner : undefined;
-}
 
 const teams = (...t: Array<string | undefined>) => [...new Set(t.filter((x): x is string => x !== undefined))];
 

@@ -5,6 +5,7 @@ import * as oidc from 'openid-client';
 import { ApigovError } from '@apigov/model';
 import type { SessionInfo } from '@apigov/store';
 import { hashToken, userMemberships, type Principal } from '../auth.js';
+import { membershipsOf } from '../rbac.js';
 import { inTransaction, query, type Deps } from '../http.js';
 import { personFrom, provisionFromSignIn } from '../identity/accounts.js';
 import type { IdentityProviders, ResolvedProvider } from '../identity/providers.js';
@@ -74,7 +75,7 @@ export function whoami(p: Principal): Record<string, unknown> {
     name: p.name,
     role: p.role,
     ...(p.team && { team: p.team }),
-    teams: p.memberships ?? (p.team !== undefined ? [{ team: p.team, role: p.role }] : []),
+    teams: membershipsOf(p),
     admin: p.admin,
     ...(p.session && { session: { provider: p.session.provider, authTime: new Date(p.session.authTime * 1000).toISOString(), ...(p.session.acr && { acr: p.session.acr }), ...(p.session.amr && { amr: p.session.amr }) } }),
   };

@@ -160,6 +160,7 @@ export function registerConsumptionRoutes(app: FastifyInstance, deps: Deps): voi
       // the API's owners see every consumer; anyone else sees only their own team's subscriptions
       if (!owner && !(await sees(deps.store, request.principal, s.resource))) continue;
       const app = await deps.store.get('Application', s.resource.spec.application);
+      const seen = calls.get(`${s.resource.spec.version}/${s.resource.spec.environment}/${s.resource.spec.application}`);
       items.push({
         subscription: s.resource.metadata.name,
         application: s.resource.spec.application,
@@ -169,8 +170,8 @@ export function registerConsumptionRoutes(app: FastifyInstance, deps: Deps): voi
         plan: s.resource.spec.plan,
         state: s.resource.spec.state,
         ...(s.resource.spec.expiresAt !== undefined && { expiresAt: s.resource.spec.expiresAt }),
-        callsLast7Days: calls.get(`${s.resource.spec.version}/${s.resource.spec.environment}/${s.resource.spec.application}`)?.last7 ?? 0,
-        ...(calls.get(`${s.resource.spec.version}/${s.resource.spec.environment}/${s.resource.spec.application}`)?.lastAt !== undefined && { lastCallAt: calls.get(`${s.resource.spec.version}/${s.resource.spec.environment}/${s.resource.spec.application}`)!.lastAt }),
+        callsLast7Days: seen?.last7 ?? 0,
+        ...(seen?.lastAt !== undefined && { lastCallAt: seen.lastAt }),
       });
     }
     return { items };
