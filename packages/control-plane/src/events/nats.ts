@@ -4,6 +4,7 @@
 import { connect, StringCodec, type JetStreamClient, type NatsConnection } from 'nats';
 import type { Store } from '@apigov/store';
 import { eventEnvelope } from '../routes/events.js';
+import { Rounds } from './rounds.js';
 
 const CURSOR = 'nats';
 export const NATS_STREAM = 'APIGOV_EVENTS';
@@ -12,16 +13,15 @@ const codec = StringCodec();
 export class NatsPublisher {
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly rounds: Rounds;
 
   constructor(
     private readonly store: Store,
     private readonly url: string,
-    private readonly intervalMs = 200,
-  ) {}
+    intervalMs = 200,
+  ) {
+    this.rounds = new Rounds(() => this.publish(), intervalMs);
+  }
 
   async start(): Promise<void> {
     this.nc = await connect({ servers: this.url, name: 'apigov-control-plane', maxReconnectAttempts: -1 });
@@ -36,34 +36,12 @@ export class NatsPublisher {
     await this.store.transaction(async (tx) => {
       if ((await tx.lockCursor(CURSOR)) === undefined) await tx.setCursor(CURSOR, await tx.maxEventSeq());
     });
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.running) {
-        this.again = true;
-        return;
-      }
-      this.running = this.publish()
-        .catch(() => undefined)
-        .finally(() => {
-          this.running = undefined;
-          const soon = this.again;
-          this.again = false;
-          this.schedule(soon ? 0 : this.intervalMs);
-        });
-    }, ms);
+    this.rounds.start(0);
   }
 
   /** a commit in this process: publish now rather than at the next interval */
   kick(): void {
-    if (this.stopped || this.js === undefined) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
+    if (this.js !== undefined) this.rounds.kick();
   }
 
   private async publish(): Promise<void> {
@@ -80,9 +58,7 @@ export class NatsPublisher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.rounds.stop();
     await this.nc?.drain().catch(() => undefined);
   }
 }

@@ -14,6 +14,7 @@ import { sendEmail } from './email.js';
 import { renderHttp, type Envelope } from './formats.js';
 import { sign } from './signature.js';
 import { systemPrincipal } from '../auth.js';
+import { Rounds } from '../events/rounds.js';
 
 /** Standard Webhooks' schedule: at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h. */
 export const RETRY_DELAYS_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
@@ -86,10 +87,7 @@ export async function deliver(spec: WebhookSpec, e: Envelope, messageId: string,
 }
 
 export class WebhookWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly rounds: Rounds;
   private readonly delays: readonly number[];
 
   constructor(
@@ -97,44 +95,20 @@ export class WebhookWorker {
     private readonly options: WebhookWorkerOptions = {},
   ) {
     this.delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
+    this.rounds = new Rounds(() => this.tick(), options.intervalMs ?? 200);
   }
 
   start(): void {
-    this.schedule(this.options.intervalMs ?? 200);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.running) {
-        // a round is under way: one more follows it at once
-        this.again = true;
-        return;
-      }
-      this.running = this.tick()
-        .catch(() => undefined)
-        .finally(() => {
-          this.running = undefined;
-          const soon = this.again;
-          this.again = false;
-          this.schedule(soon ? 0 : (this.options.intervalMs ?? 200));
-        });
-    }, ms);
+    this.rounds.start();
   }
 
   /** A commit in this process may have written events: look now rather than at the next interval. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
+    this.rounds.kick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One round: fan out what is new, then send what is due (a batch reads in one transaction and records in one). */
